@@ -1,0 +1,251 @@
+"""Invoice assembly: license lines per subscription and ramp (R-sub), one-time charges
+(R-once-1), money and taxes (R-money), partner statements (R-partner-1) and the JSON record
+(R-invoice-5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .contract import ADD_ONS, TIERS, Charge, Contract
+from .instants import date_ms, format_instant
+from .money import line_amount, round_money
+from .periods import BillingPeriod, billing_period, is_ramp
+from .rating import LicenseUsage
+
+CORE = "Core services and fees"
+RESOURCES = "Resource charges"
+DEVICES = "Device charges"
+TELCO = "Telco usage charges"
+SECTIONS = (CORE, RESOURCES, DEVICES, TELCO)
+
+KIND_ORDER = {"opening": 0, "one_time": 1, "period": 2, "statement": 2}  # R-invoice-2
+ADD_ON_NAMES = {"DIGITAL": "Digital Add-on", "WEM": "WEM Add-on"}
+YEAR = 12
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    section: str
+    product: str
+    description: str
+    service_start: date
+    service_end: date  # exclusive
+    quantity: Decimal
+    rate: Decimal | None
+    amount: Decimal | None = None
+
+    def as_json(self, with_cost: bool = True) -> dict:
+        line = {
+            "section": self.section,
+            "product": self.product,
+            "description": self.description,
+            "service_start": format_instant(date_ms(self.service_start)),
+            "service_end": format_instant(date_ms(self.service_end)),
+            "quantity": str(self.quantity),
+        }
+        if with_cost:
+            line["rate"] = None if self.rate is None else str(self.rate)
+            line["amount"] = str(self.amount)
+        return line
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    name: str
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An invoice (or a partner's usage statement) before and after it gets its number."""
+
+    kind: str
+    org_id: str
+    issue_date: date
+    due_date: date
+    currency: str
+    period_start: date
+    period_end: date
+    lines: tuple[InvoiceLine, ...]
+    subtotal: Decimal
+    taxes: tuple[TaxLine, ...]
+    total: Decimal
+    warnings: tuple[str, ...] = ()
+    number: str = ""
+
+    @property
+    def is_statement(self) -> bool:
+        return self.kind == "statement"
+
+    def numbered(self, sequence: int) -> Invoice:
+        """R-invoice-2: `<ORG_ID>-<6-digit sequence>`."""
+        return replace(self, number=f"{self.org_id.upper()}-{sequence:06d}")
+
+    def as_json(self) -> dict:
+        record = {
+            "number": self.number,
+            "kind": self.kind,
+            "org_id": self.org_id,
+            "issue_date": self.issue_date.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "currency": self.currency,
+            "period_start": format_instant(date_ms(self.period_start)),
+            "period_end": format_instant(date_ms(self.period_end)),
+            "lines": [line.as_json(not self.is_statement) for line in self.lines],
+        }
+        if not self.is_statement:  # R-partner-1: no cost field at all on a statement
+            record["subtotal"] = str(self.subtotal)
+            record["taxes"] = [
+                {"name": t.name, "rate": str(t.rate), "amount": str(t.amount)} for t in self.taxes
+            ]
+            record["total"] = str(self.total)
+        record["warnings"] = list(self.warnings)
+        return record
+
+
+@dataclass
+class Draft:
+    """Lines gathered for one invoice, and the warnings met on the way."""
+
+    lines: list[InvoiceLine] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, section, product, description, period: tuple[date, date], quantity, rate):
+        if quantity:  # R-sub-6: a line with quantity 0 is left out
+            self.lines.append(InvoiceLine(section, product, description, *period, Decimal(quantity), rate))
+
+
+def _tier_name(contract: Contract, tier: str) -> str:
+    n = tier[-1]
+    if contract.license_model == "concurrent":
+        return f"Cloud CX {n} Concurrent User"
+    if contract.license_model == "hourly":
+        return f"Cloud CX {n} User Hours"
+    return f"Cloud CX {n} User"
+
+
+def _span(period: BillingPeriod) -> tuple[date, date]:
+    return period.start, period.end
+
+
+def add_prepay(draft: Draft, contract: Contract, opens: BillingPeriod) -> None:
+    """Prepay billed in advance for the term period `opens` (R-sub-3, R-sub-4); hourly has none."""
+    if contract.license_model == "hourly" or is_ramp(opens.index, contract.ramp_periods):
+        return
+    if contract.subscription == "annual_monthly":
+        months, service = 1, _span(opens)
+    elif contract.subscription == "annual_prepay":
+        if (opens.index - contract.ramp_periods) % YEAR:
+            return  # prepaid once at the start of each contract year
+        year_end = billing_period(contract.activation_date, opens.index + YEAR - 1)
+        months, service = YEAR, (opens.start, year_end.end)
+    else:
+        return
+    for tier in TIERS:
+        draft.add(CORE, f"{tier}_PREPAY", f"{_tier_name(contract, tier)} – Prepay", service,
+                  months * contract.committed(tier), contract.price(tier, "prepay"))
+
+
+def add_license_usage(draft: Draft, contract: Contract, period: BillingPeriod, usage: LicenseUsage):
+    """License and add-on lines in arrears for a closed (or to-date) period."""
+    span = _span(period)
+    ramp = is_ramp(period.index, contract.ramp_periods)
+    for tier in TIERS:
+        actual = usage.actual[tier]
+        name = _tier_name(contract, tier)
+        if contract.license_model == "hourly":
+            if not ramp or contract.ramp_license_billing == "actual":  # R-hourly-2
+                draft.add(CORE, f"{tier}_HOURS", name, span, actual, contract.price(tier, "hourly"))
+            continue
+        if ramp:  # R-sub-1
+            if contract.ramp_license_billing == "actual":
+                draft.add(CORE, tier, name, span, actual, contract.price(tier, "overage"))
+            continue
+        committed = contract.committed(tier)
+        if contract.subscription == "monthly":  # R-sub-2: the greater of committed and actual
+            draft.add(CORE, f"{tier}_PREPAY", f"{name} – Prepay", span, committed,
+                      contract.price(tier, "prepay"))
+        overage = max(Decimal(0), actual - committed)  # R-sub-5: per tier
+        draft.add(CORE, tier, name, span, overage, contract.price(tier, "overage"))
+    for add_on in ADD_ONS:  # R-named-3, R-conc-5: billed in ramp too, at overage
+        units = usage.add_ons[add_on]
+        price = contract.price(add_on, "overage")
+        if units and price is None:
+            draft.warnings.append(f"{units} {add_on} add-on unit(s) not billed: the contract has no price")
+            continue
+        draft.add(CORE, add_on, ADD_ON_NAMES[add_on], span, units, price)
+    draft.warnings.extend(usage.warnings)
+
+
+def add_charges(draft: Draft, charges: list[Charge]) -> None:
+    """R-once-1: each entry one line, quantity 1, on its own day."""
+    for charge in charges:
+        section = CORE if charge.kind == "one_time" else DEVICES
+        day = (charge.day, charge.day + timedelta(days=1))
+        draft.lines.append(
+            InvoiceLine(section, charge.kind, charge.description, *day, Decimal(1), charge.amount)
+        )
+
+
+def finish(contract: Contract, kind: str, issue_date: date, period: tuple[date, date], draft: Draft
+           ) -> Invoice | None:
+    """Price the lines, add taxes and totals; None when there is nothing to issue (R-sub-6)."""
+    if not draft.lines:
+        return None
+    currency = contract.currency
+    lines = tuple(
+        replace(line, amount=_amount(line, currency))
+        for line in sorted(draft.lines, key=lambda line: SECTIONS.index(line.section))
+    )
+    subtotal = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
+    taxes = tuple(TaxLine(t.name, t.rate, round_money(subtotal * t.rate, currency))
+                  for t in contract.taxes)
+    total = subtotal + sum((t.amount for t in taxes), Decimal(0))
+    if contract.partner is not None:  # R-partner-1: a usage statement, quantities only
+        kind, taxes = "statement", ()
+    return Invoice(
+        kind=kind, org_id=contract.org_id, issue_date=issue_date,
+        due_date=issue_date + timedelta(days=contract.payment_terms_days),  # R-invoice-3
+        currency=currency, period_start=period[0], period_end=period[1], lines=lines,
+        subtotal=subtotal, taxes=taxes, total=round_money(total, currency),
+        warnings=tuple(dict.fromkeys(draft.warnings)),
+    )
+
+
+def _amount(line: InvoiceLine, currency: str) -> Decimal:
+    if line.amount is not None:  # already summed and rounded (calls, adjustments)
+        return line.amount
+    assert line.rate is not None
+    return line_amount(line.quantity, line.rate, currency)
+
+
+# -- the invoices the rules issue --------------------------------------------------------------
+
+
+def period_invoice(contract: Contract, period: BillingPeriod, usage: LicenseUsage,
+                   advance: bool = True) -> Invoice | None:
+    """The close of a period: usage in arrears, then the next period's prepay in advance."""
+    draft = Draft()
+    add_license_usage(draft, contract, period, usage)
+    if advance:
+        add_prepay(draft, contract, billing_period(contract.activation_date, period.index + 1))
+    return finish(contract, "period", period.issue_date, _span(period), draft)
+
+
+def opening_invoice(contract: Contract) -> Invoice | None:
+    """R-sub-3/4: the prepay of period 0 when the term starts at activation (no ramp)."""
+    if contract.subscription == "monthly" or contract.ramp_periods or contract.partner:
+        return None
+    first = billing_period(contract.activation_date, 0)
+    draft = Draft()
+    add_prepay(draft, contract, first)
+    return finish(contract, "opening", contract.activation_date, _span(first), draft)
+
+
+def one_time_invoice(contract: Contract, day: date, charges: list[Charge]) -> Invoice | None:
+    draft = Draft()
+    add_charges(draft, charges)
+    return finish(contract, "one_time", day, (day, day + timedelta(days=1)), draft)

@@ -1,0 +1,39 @@
+"""Money: currencies, rounding and formatting (R-money-1..3). Decimal only, never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency
+
+# R-contract-2: the accepted currencies and their minor units.
+MINOR_UNITS: dict[str, int] = {
+    "AUD": 2, "BRL": 2, "CAD": 2, "EUR": 2, "GBP": 2, "JPY": 0, "NZD": 2, "USD": 2,
+}
+CURRENCIES = frozenset(MINOR_UNITS)
+RATE_PLACES = 4  # R-contract-5: prices carry at most 4 decimal places
+_LOCALE = "en_US"
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of the currency: Decimal('0.01'), or Decimal('1') for JPY."""
+    return Decimal(1).scaleb(-MINOR_UNITS[currency])
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """R-money-1: half away from zero to the currency's minor units."""
+    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def line_amount(quantity: Decimal, rate: Decimal, currency: str) -> Decimal:
+    return round_money(quantity * rate, currency)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """An amount for people: symbol and grouping, the currency's minor units (R-money-3)."""
+    return format_currency(round_money(amount, currency), currency, locale=_LOCALE)
+
+
+def format_rate(rate: Decimal, currency: str) -> str:
+    """A rate for people: like an amount, but never rounded (11,000.5 JPY stays ¥11,000.5)."""
+    return format_currency(rate, currency, locale=_LOCALE, decimal_quantization=False)
