@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cxbill.domain.coverage import (
     DAY_MS,
     SUSTAIN_MS,
@@ -15,8 +18,6 @@ from cxbill.domain.coverage import (
     sustained_peak,
     user_coverage,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 D0 = int(datetime(2026, 4, 6, tzinfo=UTC).timestamp() * 1000)  # 2026-04-06 00:00 UTC
 D1 = D0 + DAY_MS
@@ -148,7 +149,8 @@ session_s = st.tuples(st.integers(-600, RANGE_S + 600), st.integers(-60, 2 * 360
     lambda t: (t[0], t[0] + t[1])
 )
 sessions_st = st.lists(
-    st.tuples(st.sampled_from(USERS), st.lists(session_s, max_size=4)), max_size=6,
+    st.tuples(st.sampled_from(USERS), st.lists(session_s, max_size=4)),
+    max_size=6,
     unique_by=lambda t: t[0],
 ).map(lambda us: [(u, a * 1000 + D0, b * 1000 + D0) for u, ss in us for a, b in ss])
 

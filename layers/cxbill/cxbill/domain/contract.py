@@ -28,13 +28,40 @@ _DECIMAL = re.compile(r"\d+(\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _KEYS = {
-    "org_id", "name", "billing_address", "region", "currency", "activation_date", "license_model",
-    "subscription", "ramp_periods", "ramp_license_billing", "default_tier", "commitments",
-    "prices", "resources", "devices", "numbers", "telco", "one_time", "hardware", "taxes",
-    "payment_terms_days", "partner", "trial",
+    "org_id",
+    "name",
+    "billing_address",
+    "region",
+    "currency",
+    "activation_date",
+    "license_model",
+    "subscription",
+    "ramp_periods",
+    "ramp_license_billing",
+    "default_tier",
+    "commitments",
+    "prices",
+    "resources",
+    "devices",
+    "numbers",
+    "telco",
+    "one_time",
+    "hardware",
+    "taxes",
+    "payment_terms_days",
+    "partner",
+    "trial",
 }
-_REQUIRED = ("org_id", "name", "region", "currency", "activation_date", "license_model",
-             "subscription", "prices")
+_REQUIRED = (
+    "org_id",
+    "name",
+    "region",
+    "currency",
+    "activation_date",
+    "license_model",
+    "subscription",
+    "prices",
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +117,7 @@ class Contract:
 
 
 def parse_contract(data: bytes, org_id_of_key: str | None = None) -> tuple[Contract, dict]:
-    """Validate a contract file whole; returns the contract and its JSON object, or raises Rejected."""
+    """Validate a contract file whole: the contract and its JSON object, or Rejected."""
     if len(data) > MAX_CONTRACT_BYTES:
         raise Rejected.one(f"contract is larger than {MAX_CONTRACT_BYTES} bytes")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -177,7 +204,8 @@ class _Checker:
         numbers = self.rate_table(obj, "numbers", NUMBER_TYPES, ("setup", "monthly"))
         telco = self.telco(obj.get("telco", {}))
         charges = self.charges(obj, "one_time", "date", currency) + self.charges(
-            obj, "hardware", "shipped_at", currency)
+            obj, "hardware", "shipped_at", currency
+        )
         taxes = self.taxes(obj.get("taxes", []))
         partner = obj.get("partner")
         if partner is not None and not (isinstance(partner, str) and partner.strip()):
@@ -188,13 +216,28 @@ class _Checker:
         if self.problems:
             return None
         return Contract(
-            org_id=org_id, name=name, billing_address=tuple(address), region=region,
-            currency=currency, activation_date=activation, license_model=model,
-            subscription=subscription, prices=prices, ramp_periods=ramp,
-            ramp_license_billing=ramp_billing, default_tier=default_tier, commitments=commitments,
-            resources=resources, devices=devices, numbers=numbers, telco=telco,
-            charges=tuple(dict.fromkeys(charges)), taxes=taxes, payment_terms_days=terms,
-            partner=partner, trial=trial,
+            org_id=org_id,
+            name=name,
+            billing_address=tuple(address),
+            region=region,
+            currency=currency,
+            activation_date=activation,
+            license_model=model,
+            subscription=subscription,
+            prices=prices,
+            ramp_periods=ramp,
+            ramp_license_billing=ramp_billing,
+            default_tier=default_tier,
+            commitments=commitments,
+            resources=resources,
+            devices=devices,
+            numbers=numbers,
+            telco=telco,
+            charges=tuple(dict.fromkeys(charges)),
+            taxes=taxes,
+            payment_terms_days=terms,
+            partner=partner,
+            trial=trial,
         )  # type: ignore[arg-type]
 
     # -- field checkers: each reports its own problem and returns None when invalid --
@@ -253,10 +296,14 @@ class _Checker:
         commitments = self.mapping(value, "commitments", TIERS)
         result = {}
         for tier, units in commitments.items():
-            if isinstance(units, bool) or not isinstance(units, int) or not (
-                0 <= units <= MAX_COMMITMENT
+            if (
+                isinstance(units, bool)
+                or not isinstance(units, int)
+                or not (0 <= units <= MAX_COMMITMENT)
             ):
-                self.fail(f"commitments.{tier}", units, f"a commitment is an integer 0 … {MAX_COMMITMENT}")
+                self.fail(
+                    f"commitments.{tier}", units, f"a commitment is an integer 0 … {MAX_COMMITMENT}"
+                )
             elif units:
                 result[tier] = units
         if model == "hourly" and commitments:
@@ -277,10 +324,14 @@ class _Checker:
         required = "hourly" if model == "hourly" else "overage"
         for tier in TIERS:
             if required not in table.get(tier, {}):
-                self.fail(f"prices.{tier}.{required}", None, f"missing the {required} price of {tier}")
+                self.fail(
+                    f"prices.{tier}.{required}", None, f"missing the {required} price of {tier}"
+                )
         for tier in commitments:
             if "prepay" not in table.get(tier, {}):
-                self.fail(f"prices.{tier}.prepay", None, f"{tier} is committed but has no prepay price")
+                self.fail(
+                    f"prices.{tier}.prepay", None, f"{tier} is committed but has no prepay price"
+                )
         return prices
 
     def rate_table(self, obj: dict, key: str, names, kinds, quantities=frozenset()):

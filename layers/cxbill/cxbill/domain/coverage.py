@@ -128,9 +128,7 @@ def daily_sustained_peaks(coverage: Coverage, start_ms: int, end_ms: int) -> lis
 
 def covered_ms(coverage: Mapping[str, list[Interval]]) -> dict[str, int]:
     """Total covered milliseconds per user (R-hourly-1, before rounding)."""
-    return {
-        u: sum(e - s for s, e in _merge(iv, -(2**63), 2**63)) for u, iv in coverage.items()
-    }
+    return {u: sum(e - s for s, e in _merge(iv, -(2**63), 2**63)) for u, iv in coverage.items()}
 
 
 def daily_covered_ms(coverage: Coverage, start_ms: int, end_ms: int) -> list[int]:

@@ -19,7 +19,7 @@ class InvalidTimestamp(ValueError):
 
 
 def parse_instant(text: str) -> int:
-    """An ISO 8601 timestamp with offset as UTC epoch ms, digits beyond the millisecond truncated."""
+    """An ISO 8601 timestamp with offset as UTC epoch ms; digits past the ms are truncated."""
     m = _TIMESTAMP.fullmatch(text)
     if not m:
         raise InvalidTimestamp(f"not an ISO 8601 timestamp with an offset: {text!r}")
@@ -56,13 +56,15 @@ def to_datetime(ms: int) -> datetime:
 
 
 def from_datetime(dt: datetime) -> int:
-    return date_ms(dt.date()) + (dt.hour * 3600 + dt.minute * 60 + dt.second) * 1000 + (
-        dt.microsecond // 1000
+    return (
+        date_ms(dt.date())
+        + (dt.hour * 3600 + dt.minute * 60 + dt.second) * 1000
+        + (dt.microsecond // 1000)
     )
 
 
 def format_instant(ms: int) -> str:
-    """ISO 8601 with Z, as the invoice JSON writes instants: whole seconds unless a fraction exists."""
+    """ISO 8601 with Z, as the invoice JSON writes instants (a fraction only when there is one)."""
     dt = to_datetime(ms)
     if ms % 1000:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

@@ -115,7 +115,9 @@ class Draft:
 
     def add(self, section, product, description, period: tuple[date, date], quantity, rate):
         if quantity:  # R-sub-6: a line with quantity 0 is left out
-            self.lines.append(InvoiceLine(section, product, description, *period, Decimal(quantity), rate))
+            self.lines.append(
+                InvoiceLine(section, product, description, *period, Decimal(quantity), rate)
+            )
 
 
 def _tier_name(contract: Contract, tier: str) -> str:
@@ -145,8 +147,14 @@ def add_prepay(draft: Draft, contract: Contract, opens: BillingPeriod) -> None:
     else:
         return
     for tier in TIERS:
-        draft.add(CORE, f"{tier}_PREPAY", f"{_tier_name(contract, tier)} – Prepay", service,
-                  months * contract.committed(tier), contract.price(tier, "prepay"))
+        draft.add(
+            CORE,
+            f"{tier}_PREPAY",
+            f"{_tier_name(contract, tier)} – Prepay",
+            service,
+            months * contract.committed(tier),
+            contract.price(tier, "prepay"),
+        )
 
 
 def add_license_usage(draft: Draft, contract: Contract, period: BillingPeriod, usage: LicenseUsage):
@@ -166,15 +174,23 @@ def add_license_usage(draft: Draft, contract: Contract, period: BillingPeriod, u
             continue
         committed = contract.committed(tier)
         if contract.subscription == "monthly":  # R-sub-2: the greater of committed and actual
-            draft.add(CORE, f"{tier}_PREPAY", f"{name} – Prepay", span, committed,
-                      contract.price(tier, "prepay"))
+            draft.add(
+                CORE,
+                f"{tier}_PREPAY",
+                f"{name} – Prepay",
+                span,
+                committed,
+                contract.price(tier, "prepay"),
+            )
         overage = max(Decimal(0), actual - committed)  # R-sub-5: per tier
         draft.add(CORE, tier, name, span, overage, contract.price(tier, "overage"))
     for add_on in ADD_ONS:  # R-named-3, R-conc-5: billed in ramp too, at overage
         units = usage.add_ons[add_on]
         price = contract.price(add_on, "overage")
         if units and price is None:
-            draft.warnings.append(f"{units} {add_on} add-on unit(s) not billed: the contract has no price")
+            draft.warnings.append(
+                f"{units} {add_on} add-on unit(s) not billed: the contract has no price"
+            )
             continue
         draft.add(CORE, add_on, ADD_ON_NAMES[add_on], span, units, price)
     draft.warnings.extend(usage.warnings)
@@ -190,8 +206,9 @@ def add_charges(draft: Draft, charges: list[Charge]) -> None:
         )
 
 
-def finish(contract: Contract, kind: str, issue_date: date, period: tuple[date, date], draft: Draft
-           ) -> Invoice | None:
+def finish(
+    contract: Contract, kind: str, issue_date: date, period: tuple[date, date], draft: Draft
+) -> Invoice | None:
     """Price the lines, add taxes and totals; None when there is nothing to issue (R-sub-6)."""
     if not draft.lines:
         return None
@@ -201,16 +218,24 @@ def finish(contract: Contract, kind: str, issue_date: date, period: tuple[date, 
         for line in sorted(draft.lines, key=lambda line: SECTIONS.index(line.section))
     )
     subtotal = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
-    taxes = tuple(TaxLine(t.name, t.rate, round_money(subtotal * t.rate, currency))
-                  for t in contract.taxes)
+    taxes = tuple(
+        TaxLine(t.name, t.rate, round_money(subtotal * t.rate, currency)) for t in contract.taxes
+    )
     total = subtotal + sum((t.amount for t in taxes), Decimal(0))
     if contract.partner is not None:  # R-partner-1: a usage statement, quantities only
         kind, taxes = "statement", ()
     return Invoice(
-        kind=kind, org_id=contract.org_id, issue_date=issue_date,
+        kind=kind,
+        org_id=contract.org_id,
+        issue_date=issue_date,
         due_date=issue_date + timedelta(days=contract.payment_terms_days),  # R-invoice-3
-        currency=currency, period_start=period[0], period_end=period[1], lines=lines,
-        subtotal=subtotal, taxes=taxes, total=round_money(total, currency),
+        currency=currency,
+        period_start=period[0],
+        period_end=period[1],
+        lines=lines,
+        subtotal=subtotal,
+        taxes=taxes,
+        total=round_money(total, currency),
         warnings=tuple(dict.fromkeys(draft.warnings)),
     )
 
@@ -225,8 +250,9 @@ def _amount(line: InvoiceLine, currency: str) -> Decimal:
 # -- the invoices the rules issue --------------------------------------------------------------
 
 
-def period_invoice(contract: Contract, period: BillingPeriod, usage: LicenseUsage,
-                   advance: bool = True) -> Invoice | None:
+def period_invoice(
+    contract: Contract, period: BillingPeriod, usage: LicenseUsage, advance: bool = True
+) -> Invoice | None:
     """The close of a period: usage in arrears, then the next period's prepay in advance."""
     draft = Draft()
     add_license_usage(draft, contract, period, usage)

@@ -8,7 +8,14 @@ from babel.numbers import format_currency
 
 # R-contract-2: the accepted currencies and their minor units.
 MINOR_UNITS: dict[str, int] = {
-    "AUD": 2, "BRL": 2, "CAD": 2, "EUR": 2, "GBP": 2, "JPY": 0, "NZD": 2, "USD": 2,
+    "AUD": 2,
+    "BRL": 2,
+    "CAD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "JPY": 0,
+    "NZD": 2,
+    "USD": 2,
 }
 CURRENCIES = frozenset(MINOR_UNITS)
 RATE_PLACES = 4  # R-contract-5: prices carry at most 4 decimal places

@@ -94,7 +94,9 @@ def _days(p_start: int, p_end: int) -> list[int]:
 
 def _day_points(p_start: int, p_end: int, values) -> tuple[tuple[date, Decimal], ...]:
 
-    return tuple((ms_date(d), Decimal(v)) for d, v in zip(_days(p_start, p_end), values, strict=True))
+    return tuple(
+        (ms_date(d), Decimal(v)) for d, v in zip(_days(p_start, p_end), values, strict=True)
+    )
 
 
 def _named(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) -> None:
@@ -112,7 +114,9 @@ def _named(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) 
 
 def _concurrent(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) -> None:
     """R-conc-3: tiers billed highest first from the sustained peaks of S>=T."""
-    coverage = user_coverage(((s.user_id, s.login_ms, s.logout_ms) for s in billable), p_start, p_end)
+    coverage = user_coverage(
+        ((s.user_id, s.login_ms, s.logout_ms) for s in billable), p_start, p_end
+    )
     above = 0
     for tier in reversed(TIERS):
         at_least = [c for u, c in coverage.items() if TIER_RANK[tiers[u]] >= TIER_RANK[tier]]
@@ -125,7 +129,9 @@ def _concurrent(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_
 
 def _hourly(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) -> None:
     """R-hourly-1: per user the union of sessions clipped to P, summed per tier, in hours."""
-    coverage = user_coverage(((s.user_id, s.login_ms, s.logout_ms) for s in billable), p_start, p_end)
+    coverage = user_coverage(
+        ((s.user_id, s.login_ms, s.logout_ms) for s in billable), p_start, p_end
+    )
     per_tier = dict.fromkeys(TIERS, 0)
     for user, spans in coverage.items():
         per_tier[tiers[user]] += sum(end - start for start, end in spans)

@@ -42,13 +42,21 @@ class Due:
         return self.issue_date, KIND_ORDER[self.kind]
 
     def as_message(self) -> dict:
-        return {"org_id": self.org_id, "kind": self.kind, "issue_date": self.issue_date.isoformat(),
-                "period_index": self.period_index}
+        return {
+            "org_id": self.org_id,
+            "kind": self.kind,
+            "issue_date": self.issue_date.isoformat(),
+            "period_index": self.period_index,
+        }
 
     @classmethod
     def from_message(cls, body: dict) -> Due:
-        return cls(body["org_id"], body["kind"], date.fromisoformat(body["issue_date"]),
-                   body.get("period_index"))
+        return cls(
+            body["org_id"],
+            body["kind"],
+            date.fromisoformat(body["issue_date"]),
+            body.get("period_index"),
+        )
 
 
 def trial_expiry(contract: Contract) -> date | None:
@@ -56,11 +64,14 @@ def trial_expiry(contract: Contract) -> date | None:
     return add_months(contract.activation_date, TRIAL_MONTHS) if contract.trial else None
 
 
-def unbilled_charges(contract: Contract, state: OrgState, through: date | None = None) -> list[Charge]:
+def unbilled_charges(
+    contract: Contract, state: OrgState, through: date | None = None
+) -> list[Charge]:
     if contract.trial or contract.partner is not None:  # R-trial-1, R-partner-2
         return []
     return [
-        c for c in contract.charges
+        c
+        for c in contract.charges
         if c.identity not in state.billed_charges
         and (through is None or c.day <= through)
         # R-trial-2: nothing dated before a converted trial's new activation is billed
@@ -70,9 +81,13 @@ def unbilled_charges(contract: Contract, state: OrgState, through: date | None =
 
 def _opening_pending(contract: Contract, state: OrgState) -> bool:
     return (
-        not state.opened and not contract.trial and contract.partner is None
-        and contract.subscription != "monthly" and contract.ramp_periods == 0
-        and contract.license_model != "hourly" and bool(contract.commitments)
+        not state.opened
+        and not contract.trial
+        and contract.partner is None
+        and contract.subscription != "monthly"
+        and contract.ramp_periods == 0
+        and contract.license_model != "hourly"
+        and bool(contract.commitments)
     )
 
 

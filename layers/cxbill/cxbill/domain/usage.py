@@ -130,8 +130,14 @@ def parse_login(cells: list[str]) -> Session:
     login, logout = _instant("login_at", login_at), _instant("logout_at", logout_at)
     if logout < login:
         raise _RowError("logout_at", logout_at, "logout_at is before login_at")
-    return Session(_required("session_id", session_id), _required("user_id", user_id), email,
-                   client, login, logout)
+    return Session(
+        _required("session_id", session_id),
+        _required("user_id", user_id),
+        email,
+        client,
+        login,
+        logout,
+    )
 
 
 def parse_license(cells: list[str]) -> Assignment:
@@ -169,7 +175,9 @@ def text_lines(raw: IO[bytes], gzipped: bool) -> Iterator[str]:
         yield pending
 
 
-def read_usage(kind: str, raw: IO[bytes], gzipped: bool, sink: Callable[[tuple], None]) -> FileSummary:
+def read_usage(
+    kind: str, raw: IO[bytes], gzipped: bool, sink: Callable[[tuple], None]
+) -> FileSummary:
     """Validate a usage file row by row, passing each valid row to `sink`.
 
     Raises Rejected with every problem once the whole file has been read (R-ingest-1); the caller
@@ -184,8 +192,9 @@ def read_usage(kind: str, raw: IO[bytes], gzipped: bool, sink: Callable[[tuple],
         if first is None:
             raise Rejected.one("empty file: no header line")
         if first[1].rstrip("\r\n") != header:
-            raise Rejected.one(f"wrong header: expected {header!r}", line=1,
-                               value=first[1].rstrip("\r\n")[:200])
+            raise Rejected.one(
+                f"wrong header: expected {header!r}", line=1, value=first[1].rstrip("\r\n")[:200]
+            )
         for number, cells in _records(lines):
             if len(cells) != width:
                 summary.problem(Problem(f"expected {width} columns, found {len(cells)}", number))

@@ -1,0 +1,24 @@
+"""The 00:30 UTC schedule: send one close message per org and thing due."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cxbill.jobs import wiring
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="cxbill")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context) -> dict:
+    today = date.fromisoformat(event["time"][:10])  # the schedule's own time, not the clock's
+    sent = wiring.daily_job()(today)
+    metrics.add_metric(name="CloseMessagesSent", unit=MetricUnit.Count, value=sent)
+    return {"date": today.isoformat(), "close_messages": sent}

@@ -1,0 +1,51 @@
+"""Upload bucket ObjectCreated events, through the ingest queue: validate, store, record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from cxbill.jobs import wiring
+from cxbill.jobs.ingest import Upload
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def uploads_in(s3_event: dict) -> list[Upload]:
+    """The uploads an S3 notification names; S3's own test event names none."""
+    uploads = []
+    for record in s3_event.get("Records", []):
+        obj = record["s3"]["object"]
+        key = unquote_plus(obj["key"])  # S3 percent-encodes keys in events
+        version = obj.get("versionId") or wiring.ingest_job().documents.upload_version(key)
+        when = datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00"))
+        uploads.append(Upload(key, version, int(when.timestamp() * 1000)))
+    return uploads
+
+
+def ingest(message: dict) -> dict:
+    outcome = wiring.ingest_job()(Upload(**message))
+    logger.info("ingested", extra={"upload": message, "outcome": outcome.__dict__})
+    return outcome.__dict__
+
+
+def record_handler(record: SQSRecord) -> None:
+    once = wiring.idempotent("[key, version]")(ingest)
+    for upload in uploads_in(record.json_body):
+        once(message=upload.__dict__)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context) -> dict:
+    return process_partial_response(event, record_handler, processor, context)

@@ -1,0 +1,60 @@
+"""The S3 side: reading uploads, and the documents bucket (rejection reports, PDFs, URLs)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import IO
+
+from .aws import clients
+from .settings import Settings
+
+
+class Documents:
+    def __init__(self, settings: Settings):
+        self.s3 = clients(settings, "s3")
+        self.bucket = settings.documents_bucket
+        self.uploads = settings.upload_bucket
+        self.url_expiry_seconds = settings.url_expiry_seconds
+
+    # -- uploads --
+    def upload_size(self, key: str, version: str | None) -> int:
+        return int(self.s3.head_object(**self._upload(key, version))["ContentLength"])
+
+    def upload_version(self, key: str) -> str:
+        head = self.s3.head_object(Bucket=self.uploads, Key=key)
+        return head.get("VersionId") or head["ETag"].strip('"')
+
+    def open_upload(self, key: str, version: str | None) -> IO[bytes]:
+        """The upload's bytes as a stream: never read into memory whole."""
+        return self.s3.get_object(**self._upload(key, version))["Body"]
+
+    def _upload(self, key: str, version: str | None) -> dict:
+        where = {"Bucket": self.uploads, "Key": key}
+        if version and version != "null" and not version.startswith("etag:"):
+            where["VersionId"] = version
+        return where
+
+    # -- documents --
+    def put_rejection(self, upload_key: str, report: dict) -> str:
+        key = f"rejections/{upload_key}.json"
+        body = json.dumps(report, indent=2, ensure_ascii=False).encode()
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        return key
+
+    def put_pdf(self, org_id: str, number: str, pdf: bytes) -> tuple[str, str]:
+        """R-pdf-2: stored at invoices/<org_id>/<number>.pdf; returns the key and its SHA-256."""
+        key = f"invoices/{org_id}/{number}.pdf"
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf")
+        return key, hashlib.sha256(pdf).hexdigest()
+
+    def get(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def presign(self, key: str) -> str:
+        """R-api-2: a GET of exactly one object, expiring after the configured seconds."""
+        return self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=self.url_expiry_seconds,
+        )

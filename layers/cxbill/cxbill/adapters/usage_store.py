@@ -1,0 +1,110 @@
+"""Normalized usage: each accepted upload becomes one gzip CSV object in the documents bucket,
+indexed by one UsageBatch item. Writes grow with uploads, not rows (SPEC 11).
+
+Reading a period merges the batches whose time span touches it, latest upload winning per
+identity (R-usage-1, R-ingest-3); later batches that lie outside the period are read too, but
+only to drop identities whose latest version has moved out of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import IO
+
+from ..domain.usage import Assignment, FileSummary, Session
+from .aws import clients
+from .models import UsageBatch
+from .settings import Settings
+
+
+def _decoder(kind: str) -> Callable[[list[str]], tuple]:
+    if kind == "logins":
+        return lambda c: Session(c[0], c[1], c[2], c[3], int(c[4]), int(c[5]))
+    return lambda c: Assignment(c[0], c[1], c[2], int(c[3]), int(c[4]))
+
+
+class Spool:
+    """A temporary gzip CSV the rows of one upload are written to while it is validated."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._gzip = gzip.GzipFile(fileobj=self.file, mode="wb", compresslevel=5)
+        self._text = io.TextIOWrapper(self._gzip, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._text)
+
+    def add(self, row: tuple) -> None:
+        self._writer.writerow(row)
+
+    def finish(self) -> IO[bytes]:
+        self._text.flush()
+        self._text.detach()
+        self._gzip.close()
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class UsageStore:
+    def __init__(self, settings: Settings):
+        self.s3 = clients(settings, "s3")
+        self.bucket = settings.documents_bucket
+
+    def save_batch(
+        self,
+        org_id: str,
+        kind: str,
+        seq: str,
+        spool: Spool,
+        summary: FileSummary,
+        upload_key: str,
+        upload_version: str,
+    ) -> None:
+        """Store the batch object, then its index item; the same upload always writes the same
+        names, so a retried upload overwrites itself instead of adding a batch."""
+        object_key = f"normalized/{org_id}/{kind}/{seq.replace('#', '/')}.csv.gz"
+        self.s3.upload_fileobj(spool.finish(), self.bucket, object_key)
+        UsageBatch(
+            f"{org_id}#{kind}",
+            seq,
+            object_key=object_key,
+            first_ms=summary.first_ms or 0,
+            last_ms=summary.last_ms or 0,
+            rows=summary.rows,
+            upload_key=upload_key,
+            upload_version=upload_version,
+        ).save()
+
+    def batches(self, org_id: str, kind: str) -> list[UsageBatch]:
+        return list(UsageBatch.query(f"{org_id}#{kind}"))
+
+    def rows(self, batch: UsageBatch, kind: str) -> Iterator[tuple]:
+        body = self.s3.get_object(Bucket=self.bucket, Key=batch.object_key)["Body"]
+        decode = _decoder(kind)
+        with gzip.GzipFile(fileobj=body) as raw:
+            for cells in csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")):
+                yield decode(cells)
+
+    def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list:
+        """The latest version of every row whose upload touched [start_ms, end_ms)."""
+        batches = self.batches(org_id, kind)  # ordered by seq: upload order
+        touching = [b for b in batches if b.first_ms < end_ms and b.last_ms >= start_ms]
+        if not touching:
+            return []
+        first_seq, touching_seqs = touching[0].seq, {b.seq for b in touching}
+        latest: dict = {}
+        for batch in batches:
+            if batch.seq < first_seq:
+                continue
+            keep = batch.seq in touching_seqs
+            for row in self.rows(batch, kind):
+                if keep:
+                    latest[row.identity] = row
+                else:  # its latest version lies outside the period
+                    latest.pop(row.identity, None)
+        return list(latest.values())

@@ -1,0 +1,132 @@
+"""Close what is due for an org: rate, number and record it atomically, then render the PDF
+(section 6, R-invoice-1..3, R-pdf-1/2). Safe to run any number of times for the same message."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from ..adapters.documents import Documents
+from ..adapters.ledger import AlreadyIssued, Issue, Ledger, Org, Orgs
+from ..adapters.pdf import render_invoice_pdf
+from ..adapters.settings import Settings
+from ..adapters.usage_store import UsageStore
+from ..domain.invoice import Invoice, one_time_invoice, opening_invoice, period_invoice
+from ..domain.periods import BillingPeriod, billing_period
+from ..domain.rating import Chart, LicenseUsage, rate_licenses
+from ..domain.schedule import Due, unbilled_charges
+
+
+NO_CHART = Chart("")
+
+
+class OutOfOrder(Exception):
+    """A period arrived before the one ahead of it was closed: retried later."""
+
+
+class CloseJob:
+    def __init__(self, settings: Settings):
+        self.orgs = Orgs()
+        self.ledger = Ledger(settings)
+        self.store = UsageStore(settings)
+        self.documents = Documents(settings)
+
+    def __call__(self, due: Due) -> str | None:
+        """Issue what `due` names (once), then make sure that day's invoices have PDFs."""
+        org = self.orgs.get(due.org_id)
+        if org is None:
+            return None
+        number = None
+        issue = self.plan(org, due)
+        if issue is not None:
+            try:
+                number = self.ledger.issue(org, org.state, issue, _now())
+            except AlreadyIssued:
+                number = None  # a duplicate delivery got there first
+        self.render_pdfs(due.org_id, due.issue_date)
+        return number
+
+    def plan(self, org: Org, due: Due) -> Issue | None:
+        """What issuing `due` writes, or None when it is already issued."""
+        contract, state = org.contract, org.state
+        if due.kind == "period":
+            k = due.period_index
+            if k < state.closed_periods:
+                return None
+            if k > state.closed_periods:
+                raise OutOfOrder(f"{due.key}: period {state.closed_periods} is not closed yet")
+            period = billing_period(contract.activation_date, k)
+            usage = self.rate(org, period)
+            invoice = period_invoice(contract, period, usage)
+            close = {
+                "period_index": k,
+                "contract": json.loads(org.item.contract),
+                "invoice": invoice.as_json() if invoice else None,
+            }
+            return self._issue(
+                org, due, invoice, replace(state, closed_periods=k + 1), usage.chart, close
+            )
+        if due.kind == "opening":
+            if state.opened:
+                return None
+            return self._issue(org, due, opening_invoice(contract), replace(state, opened=True))
+        charges = [
+            c for c in unbilled_charges(contract, state, due.issue_date) if c.day == due.issue_date
+        ]
+        if not charges:
+            return None
+        billed = state.billed_charges | {c.identity for c in charges}
+        return self._issue(
+            org,
+            due,
+            one_time_invoice(contract, due.issue_date, charges),
+            replace(state, billed_charges=billed),
+        )
+
+    def rate(self, org: Org, period: BillingPeriod, end_ms: int | None = None) -> LicenseUsage:
+        end = period.end_ms if end_ms is None else end_ms
+        sessions = self.store.load(org.contract.org_id, "logins", period.start_ms, end)
+        assignments = self.store.load(org.contract.org_id, "licenses", period.start_ms, end)
+        return rate_licenses(org.contract, period, sessions, assignments, end_ms)
+
+    def _issue(
+        self,
+        org: Org,
+        due: Due,
+        invoice: Invoice | None,
+        state,
+        chart: Chart = NO_CHART,
+        close_record: dict | None = None,
+    ) -> Issue:
+        contract = org.contract
+        document = {
+            "org_name": contract.name,
+            "billing_address": list(contract.billing_address),
+            "payment_terms_days": contract.payment_terms_days,
+            "partner": contract.partner,
+            "chart": {
+                "title": chart.title,
+                "points": [[d.isoformat(), str(v)] for d, v in chart.points],
+            },
+        }
+        return Issue(
+            due.key,
+            state,
+            invoice.as_json() if invoice else None,
+            document,
+            close_record or {"due": due.key},
+        )
+
+    def render_pdfs(self, org_id: str, day: date) -> None:
+        """Render every invoice issued on `day` that has no PDF yet (a retry finishes the job)."""
+        for item in self.ledger.issued_on(org_id, day):
+            if item.pdf_key:
+                continue
+            doc = {**json.loads(item.document), "record": json.loads(item.record)}
+            key, sha = self.documents.put_pdf(org_id, item.number, render_invoice_pdf(doc))
+            self.ledger.attach_pdf(item, key, sha)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

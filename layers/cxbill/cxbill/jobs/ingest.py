@@ -1,0 +1,177 @@
+"""Ingest one upload: validate it whole, store it normalized, leave an ingestion record
+(section 4, R-contract-7/8, R-ingest-1..5, R-trial-1/2)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..adapters.documents import Documents
+from ..adapters.ledger import Org, Orgs
+from ..adapters.models import IngestionItem
+from ..adapters.settings import Settings
+from ..adapters.usage_store import Spool, UsageStore
+from ..domain.contract import MAX_CONTRACT_BYTES, Contract, parse_contract
+from ..domain.instants import date_ms, format_instant, ms_date
+from ..domain.periods import billing_period
+from ..domain.problems import Rejected
+from ..domain.schedule import trial_expiry
+from ..domain.usage import HEADERS, RECEIVED_ONLY, parse_usage_key, read_usage
+
+_CONTRACT_KEY = re.compile(r"contracts/(?P<org>[^/]+)\.json")
+_RATES_KEY = re.compile(r"rates/[a-z]{2}(-[a-z]+)+-\d/[A-Z]{3}/(outbound|inbound)\.csv")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An object created in the upload bucket, as its S3 event names it."""
+
+    key: str
+    version: str
+    received_ms: int  # the event time: uploads are ordered by it (latest wins, R-ingest-3)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # accepted | rejected | received | duplicate
+    rows: int = 0
+    late_rows: int = 0
+    reason: str | None = None
+
+
+class IngestJob:
+    def __init__(self, settings: Settings):
+        self.orgs = Orgs()
+        self.store = UsageStore(settings)
+        self.documents = Documents(settings)
+
+    def __call__(self, upload: Upload) -> Outcome:
+        if _already_processed(upload):  # R-ingest-3: the same event twice changes nothing
+            return Outcome("duplicate")
+        try:
+            outcome = self._ingest(upload)
+            report_key = None
+        except Rejected as rejected:
+            report_key = self._report(upload, rejected)
+            outcome = Outcome("rejected", reason=rejected.problems[0].message)
+            errors = len(rejected.problems) + rejected.more
+        else:
+            errors = 0
+        _record(upload, outcome, errors, report_key)
+        return outcome
+
+    def _ingest(self, upload: Upload) -> Outcome:
+        if m := _CONTRACT_KEY.fullmatch(upload.key):
+            return self._contract(upload, m["org"])
+        if usage := parse_usage_key(upload.key):
+            return self._usage(upload, usage.org_id, usage.kind, usage.gzipped)
+        if _RATES_KEY.fullmatch(upload.key):
+            return Outcome("received", reason="rate decks are stored, not yet used for billing")
+        raise Rejected.one(f"unknown upload key {upload.key!r}: not a place listed in SPEC 4.1")
+
+    def _contract(self, upload: Upload, org_id: str) -> Outcome:
+        if self.documents.upload_size(upload.key, upload.version) > MAX_CONTRACT_BYTES:
+            raise Rejected.one(f"contract is larger than {MAX_CONTRACT_BYTES} bytes")
+        data = self.documents.open_upload(upload.key, upload.version).read()
+        contract, raw = parse_contract(data, org_id)
+        converting = _check_change(self.orgs.get(org_id), contract, upload)
+        self.orgs.save_contract(contract, raw, upload.key, upload.version, converting)
+        return Outcome("accepted", rows=1)
+
+    def _usage(self, upload: Upload, org_id: str, kind: str, gzipped: bool) -> Outcome:
+        org = self.orgs.get(org_id)
+        if org is None:
+            raise Rejected.one(f"unknown org {org_id!r}: no contract has been uploaded")
+        expiry = trial_expiry(org.contract)
+        if expiry is not None and upload.received_ms >= date_ms(expiry):
+            raise Rejected.one(f"the trial of {org_id} expired on {expiry.isoformat()} (R-trial-1)")
+        if kind in RECEIVED_ONLY:
+            return Outcome("received", reason=f"{kind} are stored, not yet validated or billed")
+        assert kind in HEADERS
+        closed_through = _closed_through_ms(org)
+        spool, late = Spool(), 0
+
+        def keep(row) -> None:
+            nonlocal late
+            spool.add(row)
+            late += row.span[0] < closed_through
+
+        try:
+            summary = read_usage(
+                kind, self.documents.open_upload(upload.key, upload.version), gzipped, keep
+            )
+            if summary.rows:
+                seq = f"{upload.received_ms:015d}#{upload.key}#{upload.version}"
+                self.store.save_batch(org_id, kind, seq, spool, summary, upload.key, upload.version)
+        finally:
+            spool.close()
+        return Outcome("accepted", rows=summary.rows, late_rows=late)
+
+    def _report(self, upload: Upload, rejected: Rejected) -> str:
+        """R-ingest-1: every problem (up to 1,000, then a count of the rest)."""
+        report = {
+            "key": upload.key,
+            "version": upload.version,
+            "received_at": format_instant(upload.received_ms),
+            "errors": [p.as_json() for p in rejected.problems],
+        }
+        if rejected.more:
+            report["more_errors"] = rejected.more
+        return self.documents.put_rejection(upload.key, report)
+
+
+def _check_change(existing: Org | None, contract: Contract, upload: Upload) -> bool:
+    """R-contract-8 and R-trial-2; returns whether the upload converts a trial to paid."""
+    if existing is None:
+        return False
+    before = existing.contract
+    if before.trial and not contract.trial:
+        if contract.activation_date < ms_date(upload.received_ms):
+            raise Rejected.one(
+                "a converted trial's activation_date must be on or after the "
+                "upload date (R-trial-2)",
+                column="activation_date",
+                value=contract.activation_date.isoformat(),
+            )
+        return True
+    if existing.state.closed_periods > 0:
+        for field in ("activation_date", "currency"):
+            if getattr(before, field) != getattr(contract, field):
+                raise Rejected.one(
+                    f"{field} cannot change once a period has been closed (R-contract-8)",
+                    column=field,
+                    value=str(getattr(contract, field)),
+                )
+    return False
+
+
+def _closed_through_ms(org: Org) -> int:
+    """The end of the org's last closed period: usage before it is late (R-ingest-4)."""
+    closed = org.state.closed_periods
+    if not closed:
+        return -(2**62)
+    return billing_period(org.contract.activation_date, closed - 1).end_ms
+
+
+def _already_processed(upload: Upload) -> bool:
+    return IngestionItem.count(upload.key, IngestionItem.version == upload.version, limit=1) > 0
+
+
+def _record(upload: Upload, outcome: Outcome, errors: int, report_key: str | None) -> None:
+    """R-ingest-5: key, version, status, row counts, late rows, timestamps."""
+    usage = parse_usage_key(upload.key)
+    IngestionItem(
+        upload.key,
+        upload.version,
+        status=outcome.status,
+        org_id=usage.org_id if usage else None,
+        kind=usage.kind if usage else None,
+        rows=outcome.rows,
+        late_rows=outcome.late_rows,
+        errors=errors,
+        reason=outcome.reason,
+        report_key=report_key,
+        received_at=format_instant(upload.received_ms),
+        processed_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+    ).save()

@@ -1,0 +1,72 @@
+"""What customer admins ask of their invoices (section 8): lists, records and signed URLs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from ..adapters.documents import Documents
+from ..adapters.ledger import Ledger
+from ..adapters.settings import Settings
+
+MAX_RANGE_DAYS = 366  # R-api-3
+
+
+class BadRequest(ValueError):
+    pass
+
+
+class NotFound(LookupError):
+    pass
+
+
+def parse_range(first: str | None, last: str | None, today: date) -> tuple[date, date]:
+    """R-api-3: dates YYYY-MM-DD, both ends included, at most 366 days; defaults to the last
+    year up to today."""
+    try:
+        end = date.fromisoformat(last) if last else today
+        start = date.fromisoformat(first) if first else end - timedelta(days=MAX_RANGE_DAYS - 1)
+    except ValueError as e:
+        raise BadRequest("dates are YYYY-MM-DD") from e
+    if start > end:
+        raise BadRequest("from is after to")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise BadRequest(f"a range is at most {MAX_RANGE_DAYS} days")
+    return start, end
+
+
+class InvoiceDesk:
+    def __init__(self, settings: Settings):
+        self.ledger = Ledger(settings)
+        self.documents = Documents(settings)
+        self.expiry = settings.url_expiry_seconds
+
+    def list(self, org_id: str, first: date, last: date) -> list[dict]:
+        rows = []
+        for item in self.ledger.issued_between(org_id, first, last):
+            record = json.loads(item.record)
+            row = {
+                k: record[k]
+                for k in ("number", "kind", "issue_date", "period_start", "period_end", "currency")
+            }
+            if "total" in record:  # statements carry no cost (R-partner-1)
+                row["total"] = record["total"]
+            rows.append(row)
+        return sorted(rows, key=lambda r: (r["issue_date"], r["number"]), reverse=True)
+
+    def record(self, org_id: str, number: str) -> dict:
+        item = self.ledger.invoice(org_id, number)
+        if item is None:  # R-api-1: another org's invoice is simply not there
+            raise NotFound(number)
+        return json.loads(item.record)
+
+    def pdf_url(self, org_id: str, number: str, now: datetime | None = None) -> dict:
+        item = self.ledger.invoice(org_id, number)
+        if item is None or not item.pdf_key:
+            raise NotFound(number)
+        now = now or datetime.now(UTC)
+        expires = (now + timedelta(seconds=self.expiry)).replace(microsecond=0)
+        return {
+            "url": self.documents.presign(item.pdf_key),
+            "expires_at": expires.isoformat().replace("+00:00", "Z"),
+        }
