@@ -17,7 +17,6 @@ from ..domain.periods import BillingPeriod, billing_period
 from ..domain.rating import Chart, LicenseUsage, rate_licenses
 from ..domain.schedule import Due, unbilled_charges
 
-
 NO_CHART = Chart("")
 
 
