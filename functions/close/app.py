@@ -20,13 +20,16 @@ def close(message: dict) -> str | None:
     return number
 
 
-def record_handler(record: SQSRecord) -> None:
-    wiring.idempotent("[run_date, org_id, kind, issue_date, period_index]")(close)(
-        message=record.json_body
-    )
+# A due's identity plus the run that sent it: one run's duplicates collapse, a later run may retry.
+MESSAGE_KEY = "[run_date, org_id, kind, issue_date, period_index]"
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
+    once = wiring.idempotent(MESSAGE_KEY, close, context)
+
+    def record_handler(record: SQSRecord) -> None:
+        once(message=record.json_body)
+
     return process_partial_response(event, record_handler, processor, context)

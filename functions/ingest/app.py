@@ -39,13 +39,17 @@ def ingest(message: dict) -> dict:
     return outcome.__dict__
 
 
-def record_handler(record: SQSRecord) -> None:
-    once = wiring.idempotent("[key, version]")(ingest)
-    for upload in uploads_in(record.json_body):
-        once(message=upload.__dict__)
+def handler_for(context):
+    once = wiring.idempotent("[key, version]", ingest, context)  # R-ingest-3
+
+    def record_handler(record: SQSRecord) -> None:
+        for upload in uploads_in(record.json_body):
+            once(message=upload.__dict__)
+
+    return record_handler
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
-    return process_partial_response(event, record_handler, processor, context)
+    return process_partial_response(event, handler_for(context), processor, context)

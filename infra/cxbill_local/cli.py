@@ -21,6 +21,8 @@ def _day(text: str) -> date:
 
 
 def _progress_bar(done: int, total: int) -> None:
+    if not sys.stderr.isatty() and done < total:
+        return  # a log, not a terminal: one line at the end is enough
     width = 40
     filled = width * done // total
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} days")

@@ -24,19 +24,30 @@ def settings() -> Settings:
 
 
 @cache
-def idempotency_store() -> DynamoDBPersistenceLayer:
+def idempotency(key_path: str) -> tuple[IdempotencyConfig, DynamoDBPersistenceLayer]:
+    """Powertools idempotency for one operation, keyed by `key_path` of its message. Each
+    operation gets its own persistence layer: a layer keeps the first config it is given."""
     s = settings()
-    return DynamoDBPersistenceLayer(
+    config = IdempotencyConfig(
+        event_key_jmespath=key_path,
+        expires_after_seconds=24 * 3600,
+        raise_on_no_idempotency_key=True,
+    )
+    store = DynamoDBPersistenceLayer(
         table_name=s.idempotency_table, boto3_client=clients(s, "dynamodb")
     )
+    return config, store
 
 
-def idempotent(key_path: str):
-    """Powertools idempotency on a job operation, keyed by `key_path` of its `message` argument."""
-    config = IdempotencyConfig(event_key_jmespath=key_path, expires_after_seconds=24 * 3600)
+def idempotent(key_path: str, operation, context=None):
+    """`operation(message=...)` run at most once per key; `context` lets Powertools see the
+    Lambda's remaining time."""
+    config, store = idempotency(key_path)
+    if context is not None:
+        config.register_lambda_context(context)
     return idempotent_function(
-        data_keyword_argument="message", config=config, persistence_store=idempotency_store()
-    )
+        data_keyword_argument="message", config=config, persistence_store=store
+    )(operation)
 
 
 @cache
@@ -69,5 +80,5 @@ def invoice_desk():
 
 def reset() -> None:
     """Forget every cached job and setting (a new environment: tests, the local stand-in)."""
-    for factory in (settings, idempotency_store, ingest_job, close_job, daily_job, invoice_desk):
+    for factory in (settings, idempotency, ingest_job, close_job, daily_job, invoice_desk):
         factory.cache_clear()
