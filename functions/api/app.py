@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
+from cxbill.domain.instants import date_ms
 from cxbill.jobs import wiring
 from cxbill.jobs.invoices import BadRequest, NotFound, parse_range
 
@@ -49,7 +50,7 @@ def authorize(org_id: str) -> None:
     if not _permissions(claims) & BILLING_PERMISSIONS:
         raise ApiError(403, "forbidden", "a billing permission is required")
     if claims.get("org_id") != org_id:
-        raise ApiError(404, "not_found", "no such invoice")
+        raise ApiError(404, "not_found", "not found")
 
 
 @app.exception_handler(ApiError)
@@ -64,7 +65,7 @@ def _bad_request(e: BadRequest) -> Response:
 
 @app.exception_handler(NotFound)
 def _not_found(e: NotFound) -> Response:
-    return Response(404, "application/json", body=_error_body("not_found", "no such invoice"))
+    return Response(404, "application/json", body=_error_body("not_found", "not found"))
 
 
 def _error_body(code: str, message: str) -> str:
@@ -89,6 +90,30 @@ def get_invoice(org_id: str, number: str) -> dict:
 def invoice_pdf(org_id: str, number: str) -> dict:
     authorize(org_id)
     return wiring.invoice_desk().pdf_url(org_id, number)
+
+
+@app.get("/orgs/<org_id>/bill-to-date")
+def bill_to_date(org_id: str) -> dict:
+    authorize(org_id)
+    return wiring.invoice_desk().bill_to_date(org_id, _as_of())
+
+
+@app.get("/orgs/<org_id>/subscription")
+def subscription(org_id: str) -> dict:
+    authorize(org_id)
+    now = datetime.now(UTC)
+    as_of = _as_of()
+    now_ms = int(now.timestamp() * 1000) if as_of == now.date() else date_ms(as_of)
+    return wiring.invoice_desk().subscription(org_id, as_of, now_ms)
+
+
+def _as_of() -> date:
+    """Today (UTC), or the `as_of` date finance asks about."""
+    text = (app.current_event.query_string_parameters or {}).get("as_of")
+    try:
+        return date.fromisoformat(text) if text else datetime.now(UTC).date()
+    except ValueError as e:
+        raise BadRequest("as_of is a date YYYY-MM-DD") from e
 
 
 @logger.inject_lambda_context

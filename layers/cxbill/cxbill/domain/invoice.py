@@ -275,3 +275,12 @@ def one_time_invoice(contract: Contract, day: date, charges: list[Charge]) -> In
     draft = Draft()
     add_charges(draft, charges)
     return finish(contract, "one_time", day, (day, day + timedelta(days=1)), draft)
+
+
+def bill_to_date(contract: Contract, period: BillingPeriod, usage: LicenseUsage) -> Invoice | None:
+    """R-bill-1: the close of `period` (already cut at the as-of date), without the next
+    period's advance prepay; never stored, never numbered."""
+    invoice = period_invoice(contract, period, usage, advance=False)
+    if invoice is None or invoice.is_statement:
+        return invoice
+    return replace(invoice, kind="estimate")

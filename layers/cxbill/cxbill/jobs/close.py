@@ -13,9 +13,10 @@ from ..adapters.pdf import render_invoice_pdf
 from ..adapters.settings import Settings
 from ..adapters.usage_store import UsageStore
 from ..domain.invoice import Invoice, one_time_invoice, opening_invoice, period_invoice
-from ..domain.periods import BillingPeriod, billing_period
-from ..domain.rating import Chart, LicenseUsage, rate_licenses
+from ..domain.periods import billing_period
+from ..domain.rating import Chart
 from ..domain.schedule import Due, unbilled_charges
+from .usage import rate_period
 
 NO_CHART = Chart("")
 
@@ -56,7 +57,7 @@ class CloseJob:
             if k > state.closed_periods:
                 raise OutOfOrder(f"{due.key}: period {state.closed_periods} is not closed yet")
             period = billing_period(contract.activation_date, k)
-            usage = self.rate(org, period)
+            usage = rate_period(self.store, contract, period)
             invoice = period_invoice(contract, period, usage)
             close = {
                 "period_index": k,
@@ -82,12 +83,6 @@ class CloseJob:
             one_time_invoice(contract, due.issue_date, charges),
             replace(state, billed_charges=billed),
         )
-
-    def rate(self, org: Org, period: BillingPeriod, end_ms: int | None = None) -> LicenseUsage:
-        end = period.end_ms if end_ms is None else end_ms
-        sessions = self.store.load(org.contract.org_id, "logins", period.start_ms, end)
-        assignments = self.store.load(org.contract.org_id, "licenses", period.start_ms, end)
-        return rate_licenses(org.contract, period, sessions, assignments, end_ms)
 
     def _issue(
         self,

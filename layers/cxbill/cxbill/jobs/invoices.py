@@ -6,8 +6,13 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from ..adapters.documents import Documents
-from ..adapters.ledger import Ledger
+from ..adapters.ledger import Ledger, Org, Orgs
 from ..adapters.settings import Settings
+from ..adapters.usage_store import UsageStore
+from ..domain.invoice import bill_to_date
+from ..domain.periods import BillingPeriod, billing_period, period_index_on
+from ..domain.subscription import assigned_at, subscription_view
+from .usage import rate_period
 
 MAX_RANGE_DAYS = 366  # R-api-3
 
@@ -38,6 +43,8 @@ def parse_range(first: str | None, last: str | None, today: date) -> tuple[date,
 class InvoiceDesk:
     def __init__(self, settings: Settings):
         self.ledger = Ledger(settings)
+        self.orgs = Orgs()
+        self.store = UsageStore(settings)
         self.documents = Documents(settings)
         self.expiry = settings.url_expiry_seconds
 
@@ -70,3 +77,38 @@ class InvoiceDesk:
             "url": self.documents.presign(item.pdf_key),
             "expires_at": expires.isoformat().replace("+00:00", "Z"),
         }
+
+    def bill_to_date(self, org_id: str, today: date) -> dict:
+        """R-bill-1: the current period from its start through yesterday, as an estimate."""
+        org, so_far = self._period_so_far(org_id, today)
+        invoice = bill_to_date(org.contract, so_far, rate_period(self.store, org.contract, so_far))
+        record = invoice.as_json() if invoice else {"lines": [], "warnings": []}
+        record.pop("number", None)
+        return {
+            "estimate": True,
+            "as_of": today.isoformat(),
+            "org_id": org_id,
+            "currency": org.contract.currency,
+            **record,
+        }
+
+    def subscription(self, org_id: str, today: date, now_ms: int) -> dict:
+        """Per product: licenses assigned now, committed, and used so far this period."""
+        org, so_far = self._period_so_far(org_id, today)
+        holders = assigned_at(self.store.load(org_id, "licenses", now_ms, now_ms + 1), now_ms)
+        used = rate_period(self.store, org.contract, so_far)
+        return {
+            "org_id": org_id,
+            "license_model": org.contract.license_model,
+            "subscription": org.contract.subscription,
+            "period_start": so_far.start.isoformat(),
+            "products": subscription_view(org.contract, holders, used),
+        }
+
+    def _period_so_far(self, org_id: str, today: date) -> tuple[Org, BillingPeriod]:
+        org = self.orgs.get(org_id)
+        k = period_index_on(org.contract.activation_date, today) if org else -1
+        if org is None or org.contract.trial or k < 0:  # trials and the future have none
+            raise NotFound(org_id)
+        period = billing_period(org.contract.activation_date, k)
+        return org, BillingPeriod(k, period.start, today)
