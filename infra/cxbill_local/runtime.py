@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -94,6 +95,7 @@ class LocalCloud:
         self.functions = {name: load_function(name) for name in ("ingest", "daily", "close", "api")}
         self._uploads_today = 0
         self._clock = datetime(2000, 1, 1)
+        self.wall_clock = False  # `serve`: uploads happen now, not on a simulated day
 
     # -- the clock --
     def set_day(self, day: date) -> None:
@@ -122,6 +124,8 @@ class LocalCloud:
         """moto stamps events with the wall clock; the simulated clock is the one that counts.
         Uploads of one day are 1 ms apart, in the order they were made."""
         for record in s3_event.get("Records", []):
+            if self.wall_clock:
+                continue
             at = self._clock + timedelta(milliseconds=self._uploads_today)
             self._uploads_today += 1
             record["eventTime"] = (
@@ -233,6 +237,7 @@ def local_cloud(server: bool = False, port: int = 0) -> Iterator[LocalCloud]:
 
     with environment(FAKE_CREDENTIALS):
         if server:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
             moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             moto_server.start()
             host, bound = moto_server.get_host_and_port()
