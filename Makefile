@@ -24,7 +24,7 @@ demo: install
 	$(BIN)/cxbill demo --out out/demo
 
 bench: install
-	$(BIN)/python -m tests.benchmarks.run --out bench-results
+	$(BIN)/python tests/benchmarks/run.py --out bench-results $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
