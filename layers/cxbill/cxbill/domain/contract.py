@@ -129,11 +129,13 @@ def parse_contract(data: bytes, org_id_of_key: str | None = None) -> tuple[Contr
     if not text.strip():
         raise Rejected.one("empty file")
     try:
-        obj = json.loads(text, parse_float=_no_float, parse_int=int)
-    except _FloatInJson as e:
-        raise Rejected.one("money values must be JSON strings, not numbers", value=str(e)) from e
+        # A number with a fraction is kept as a float: no field accepts one, so the checker
+        # reports it at its own path (a money value must be a JSON string, R-contract-5).
+        obj = json.loads(text, parse_int=int)
     except json.JSONDecodeError as e:
         raise Rejected.one(f"invalid JSON: {e.msg}", line=e.lineno, column=str(e.colno)) from e
+    except (ValueError, RecursionError) as e:  # an integer of > 4300 digits; nesting too deep
+        raise Rejected.one(f"invalid JSON: {str(e)[:200]}") from e
     if not isinstance(obj, dict):
         raise Rejected.one("a contract is one JSON object")
     checker = _Checker()
@@ -147,14 +149,6 @@ def parse_contract(data: bytes, org_id_of_key: str | None = None) -> tuple[Contr
 def contract_from_json(obj: dict) -> Contract:
     """A stored (already validated) contract."""
     return parse_contract(json.dumps(obj).encode())[0]
-
-
-class _FloatInJson(ValueError):
-    pass
-
-
-def _no_float(text: str):
-    raise _FloatInJson(text)
 
 
 class _Checker:
@@ -251,7 +245,7 @@ class _Checker:
 
     def choice(self, obj: dict, key: str, allowed, default: str | None = None) -> str | None:
         value = obj.get(key, default)
-        if value not in allowed or not isinstance(value, str):
+        if not isinstance(value, str) or value not in allowed:  # a list or object is unhashable
             self.fail(key, value, f"{key} must be one of {', '.join(sorted(allowed))}")
             return None
         return value
@@ -322,13 +316,17 @@ class _Checker:
                 if amount is not None:
                     prices[product][kind] = amount
         required = "hourly" if model == "hourly" else "overage"
+        # An entry that is not an object was reported by mapping() already; skip it here.
+        entries = {p: e if isinstance(e, dict) else None for p, e in table.items()}
         for tier in TIERS:
-            if required not in table.get(tier, {}):
+            entry = entries.get(tier, {})
+            if entry is not None and required not in entry:
                 self.fail(
                     f"prices.{tier}.{required}", None, f"missing the {required} price of {tier}"
                 )
         for tier in commitments:
-            if "prepay" not in table.get(tier, {}):
+            entry = entries.get(tier, {})
+            if entry is not None and "prepay" not in entry:
                 self.fail(
                     f"prices.{tier}.prepay", None, f"{tier} is committed but has no prepay price"
                 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import io
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -164,7 +165,9 @@ def text_lines(raw: IO[bytes], gzipped: bool) -> Iterator[str]:
     pending = ""
     while chunk := stream.read(1 << 20):
         pending += decoder.decode(chunk)
-        lines = pending.splitlines(keepends=True)
+        # Lines end at LF, CRLF or CR only: str.splitlines would also split at U+2028, form feed
+        # and other characters a CSV field may hold, and editors do not number them as lines.
+        lines = io.StringIO(pending, newline="").readlines()
         pending = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
         # A CR at the very end may be the first half of a CRLF split across chunks.
         if lines and lines[-1].endswith("\r"):
