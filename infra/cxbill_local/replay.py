@@ -122,6 +122,7 @@ def write_outputs(cloud: LocalCloud, uploaded: list[str], out: Path) -> dict:
             "received": statuses["received"],
         },
         "invoices": dict(sorted(kinds.items())),
+        "dead_letters": len(cloud.dead_letters),
         "totals": {
             org: {cur: str(v) for cur, v in by_cur.items()} for org, by_cur in totals.items()
         },

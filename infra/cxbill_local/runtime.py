@@ -11,6 +11,7 @@ import importlib.util
 import json
 import logging
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from cxbill.jobs import wiring
 
 from .stack import ACCOUNT_ID, LocalStack, build_stack
 
+RETRIES = 3  # deliveries of a failing message before it is dead-lettered (locally)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = REPO_ROOT / "functions"
 FAKE_CREDENTIALS = {
@@ -95,6 +97,7 @@ class LocalCloud:
         self.functions = {name: load_function(name) for name in ("ingest", "daily", "close", "api")}
         self._uploads_today = 0
         self._clock = datetime(2000, 1, 1)
+        self.dead_letters: list[dict] = []  # what the DLQs would hold
         self.wall_clock = False  # `serve`: uploads happen now, not on a simulated day
 
     # -- the clock --
@@ -204,10 +207,23 @@ class LocalCloud:
             yield messages
 
     def _invoke(self, name: str, event: dict, url: str, messages: list[dict]) -> None:
-        result = self.functions[name].handler(event, LambdaContext(name)) or {}
-        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-        if failed:
-            raise RuntimeError(f"{name} failed on {len(failed)} message(s); see the log above")
+        """Call the function with the batch; what fails is retried, then dead-lettered, as the
+        event source mapping and the queue's redrive policy would."""
+        for _attempt in range(RETRIES):
+            try:
+                result = self.functions[name].handler(event, LambdaContext(name)) or {}
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception:  # the whole batch failed (Powertools raises when all records fail)
+                failed = {r["messageId"] for r in event["Records"]}
+            if not failed:
+                break
+            event = {"Records": [r for r in event["Records"] if r["messageId"] in failed]}
+        else:
+            for record in event["Records"]:
+                self.dead_letters.append({"function": name, "body": record["body"]})
+                print(
+                    f"cxbill: {name} failed {RETRIES} times; message dead-lettered", file=sys.stderr
+                )
         self._delete(url, messages)
 
     def _delete(self, url: str, messages: list[dict]) -> None:

@@ -5,7 +5,7 @@ on, the gap-free number is taken and the invoice record is written together, or 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from pynamodb.connection import Connection
@@ -39,13 +39,15 @@ class Org:
 
 @dataclass(frozen=True)
 class Issue:
-    """What one close writes: the state after it, the invoice (if any) and the close record."""
+    """What one close writes: the state after it, the invoice (if any), the close record, and
+    the closed periods it adjusts (their close records' new `billed` lines)."""
 
-    due_key: str
+    close_key: str
     state: OrgState
     record: dict | None = None
     document: dict | None = None
     close_record: dict | None = None
+    adjusted: dict[int, tuple[str, dict]] = field(default_factory=dict)
 
 
 class Orgs:
@@ -91,10 +93,10 @@ class Orgs:
             for item in OrgItem.due_index.query(DUE_SHARD, OrgItem.next_due <= day.isoformat())
         ]
 
-    def next_usage_seq(self, org_id: str) -> int:
-        item = OrgItem(org_id)
-        item.update(actions=[OrgItem.usage_seq.add(1)])
-        return int(item.usage_seq)
+    def mark_late(self, org_id: str, periods: set[int]) -> None:
+        """Closed periods whose usage changed: adjusted on the next close (R-invoice-6)."""
+        if periods:
+            OrgItem(org_id).update(actions=[OrgItem.late_periods.add(periods)])
 
 
 def _due_actions(contract: Contract, state: OrgState) -> list:
@@ -121,6 +123,8 @@ class Ledger:
         new_charges = state.billed_charges - expected.billed_charges
         if new_charges:
             actions.append(OrgItem.billed_charges.add(new_charges))
+        if issue.adjusted:  # late usage now billed: those periods are clean again
+            actions.append(OrgItem.late_periods.delete(set(issue.adjusted)))
         condition = OrgItem.invoice_seq == seq
         condition &= OrgItem.closed_periods == expected.closed_periods
         condition &= OrgItem.opened == expected.opened
@@ -148,17 +152,29 @@ class Ledger:
                     tx.save(
                         LedgerItem(
                             org.contract.org_id,
-                            f"close#{issue.due_key}",
+                            f"close#{issue.close_key}",
                             number=number,
                             record=json.dumps(issue.close_record),
                             issued_at=issued_at,
                         ),
                         condition=LedgerItem.sk.does_not_exist(),
                     )
+                for close_key, close_record in issue.adjusted.values():
+                    tx.update(
+                        LedgerItem(org.contract.org_id, f"close#{close_key}"),
+                        actions=[LedgerItem.record.set(json.dumps(close_record))],
+                        condition=LedgerItem.sk.exists(),
+                    )
                 tx.update(item, actions=actions, condition=condition)
         except TransactWriteError as e:
-            raise AlreadyIssued(issue.due_key) from e
+            raise AlreadyIssued(issue.close_key) from e
         return number
+
+    def close_record(self, org_id: str, close_key: str) -> dict | None:
+        try:
+            return json.loads(LedgerItem.get(org_id, f"close#{close_key}").record)
+        except DoesNotExist:
+            return None
 
     def invoice(self, org_id: str, number: str) -> LedgerItem | None:
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
@@ -53,6 +54,7 @@ class OrgItem(Model):
     opened = BooleanAttribute(default=False)
     billed_charges = UnicodeSetAttribute(null=True)
     converted_from_trial = BooleanAttribute(default=False)
+    late_periods = NumberSetAttribute(null=True)  # closed periods with late usage (R-ingest-4)
     usage_seq = NumberAttribute(default=0)
 
 

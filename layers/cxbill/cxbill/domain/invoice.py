@@ -251,14 +251,58 @@ def _amount(line: InvoiceLine, currency: str) -> Decimal:
 
 
 def period_invoice(
-    contract: Contract, period: BillingPeriod, usage: LicenseUsage, advance: bool = True
+    contract: Contract,
+    period: BillingPeriod,
+    usage: LicenseUsage,
+    advance: bool = True,
+    adjustments: tuple[InvoiceLine, ...] = (),
 ) -> Invoice | None:
-    """The close of a period: usage in arrears, then the next period's prepay in advance."""
+    """The close of a period: usage in arrears, the next period's prepay in advance, and the
+    adjustments for late usage of closed periods (R-invoice-6)."""
     draft = Draft()
     add_license_usage(draft, contract, period, usage)
     if advance:
         add_prepay(draft, contract, billing_period(contract.activation_date, period.index + 1))
+    draft.lines.extend(adjustments)
     return finish(contract, "period", period.issue_date, _span(period), draft)
+
+
+def billed_lines(invoice: Invoice | None) -> list[dict]:
+    """What a close billed, with costs even for a statement: the base of later adjustments."""
+    return [line.as_json(with_cost=True) for line in invoice.lines] if invoice else []
+
+
+def adjustment_lines(
+    billed: list[dict], rerated: Invoice | None, period: BillingPeriod
+) -> tuple[InvoiceLine, ...]:
+    """R-invoice-6: per product, re-rated minus billed, for a closed period; none if equal."""
+    before = {line["product"]: line for line in billed}
+    after = {line.product: line for line in rerated.lines} if rerated else {}
+    lines = []
+    for product in dict.fromkeys([*before, *after]):
+        was, now = before.get(product), after.get(product)
+        quantity = (now.quantity if now else 0) - (Decimal(was["quantity"]) if was else 0)
+        amount = (now.amount if now else 0) - (Decimal(was["amount"]) if was else 0)
+        if not quantity and not amount:
+            continue
+        if was is not None:
+            section, description = was["section"], was["description"]
+            rate = None if was["rate"] is None else Decimal(was["rate"])
+        else:
+            section, description, rate = now.section, now.description, now.rate
+        lines.append(
+            InvoiceLine(
+                section,
+                f"adjustment:{product}",
+                f"Adjustment: {description} ({period.for_people()})",
+                period.start,
+                period.end,
+                Decimal(quantity),
+                rate,
+                Decimal(amount),
+            )
+        )
+    return tuple(lines)
 
 
 def opening_invoice(contract: Contract) -> Invoice | None:
@@ -277,10 +321,15 @@ def one_time_invoice(contract: Contract, day: date, charges: list[Charge]) -> In
     return finish(contract, "one_time", day, (day, day + timedelta(days=1)), draft)
 
 
-def bill_to_date(contract: Contract, period: BillingPeriod, usage: LicenseUsage) -> Invoice | None:
-    """R-bill-1: the close of `period` (already cut at the as-of date), without the next
-    period's advance prepay; never stored, never numbered."""
-    invoice = period_invoice(contract, period, usage, advance=False)
+def bill_to_date(
+    contract: Contract,
+    period: BillingPeriod,
+    usage: LicenseUsage,
+    adjustments: tuple[InvoiceLine, ...] = (),
+) -> Invoice | None:
+    """R-bill-1: the close of `period` (already cut at the as-of date) with the adjustments
+    pending, without the next period's advance prepay; never stored, never numbered."""
+    invoice = period_invoice(contract, period, usage, advance=False, adjustments=adjustments)
     if invoice is None or invoice.is_statement:
         return invoice
     return replace(invoice, kind="estimate")

@@ -45,9 +45,18 @@ class BillingPeriod:
         """The first daily run at or after end + 24h closes it: the run on the day after the end."""
         return self.end + timedelta(days=1)
 
+    def for_people(self) -> str:
+        """R-invoice-7: the last day inclusive, "Mar 10, 2026 – Apr 9, 2026"."""
+        last = self.end - timedelta(days=1)
+        return f"{_people(self.start)} – {_people(last)}"
+
     @property
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days)]
+
+
+def _people(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def billing_period(activation: date, index: int) -> BillingPeriod:
@@ -75,3 +84,11 @@ def period_containing(activation: date, instant_ms: int) -> int:
 def is_ramp(index: int, ramp_periods: int) -> bool:
     """R-period-5: the term starts at period `ramp_periods`."""
     return index < ramp_periods
+
+
+def closed_periods_touched(activation: date, closed: int, start_ms: int, end_ms: int) -> range:
+    """The closed periods (< `closed`) a row spanning [start_ms, end_ms) falls in (R-ingest-4)."""
+    last_instant = max(end_ms - 1, start_ms)
+    first = max(period_containing(activation, start_ms), 0)
+    last = min(period_containing(activation, last_instant), closed - 1)
+    return range(first, last + 1)

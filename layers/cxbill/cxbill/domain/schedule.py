@@ -22,6 +22,11 @@ class OrgState:
     converted_from_trial: bool = False
 
 
+def period_key(org_id: str, index: int) -> str:
+    """The identity of a period's close."""
+    return f"{org_id}:period:{index}"
+
+
 @dataclass(frozen=True)
 class Due:
     """One thing to issue: a close message's body."""
@@ -34,8 +39,9 @@ class Due:
     @property
     def key(self) -> str:
         """The identity of what is due; also the queue's deduplication id."""
-        what = self.period_index if self.kind == "period" else self.issue_date.isoformat()
-        return f"{self.org_id}:{self.kind}:{what}"
+        if self.kind == "period":
+            return period_key(self.org_id, self.period_index)
+        return f"{self.org_id}:{self.kind}:{self.issue_date.isoformat()}"
 
     @property
     def order(self) -> tuple:

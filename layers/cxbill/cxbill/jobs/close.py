@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from ..domain.invoice import Invoice, one_time_invoice, opening_invoice, period_
 from ..domain.periods import billing_period
 from ..domain.rating import Chart
 from ..domain.schedule import Due, unbilled_charges
+from .adjustments import pending_adjustments, period_close_record
 from .usage import rate_period
 
 NO_CHART = Chart("")
@@ -58,40 +60,46 @@ class CloseJob:
                 raise OutOfOrder(f"{due.key}: period {state.closed_periods} is not closed yet")
             period = billing_period(contract.activation_date, k)
             usage = rate_period(self.store, contract, period)
-            invoice = period_invoice(contract, period, usage)
-            close = {
-                "period_index": k,
-                "contract": json.loads(org.item.contract),
-                "invoice": invoice.as_json() if invoice else None,
-            }
+            late = pending_adjustments(self.ledger, self.store, org, before=k)
+            invoice = period_invoice(contract, period, usage, adjustments=late.lines)
             return self._issue(
-                org, due, invoice, replace(state, closed_periods=k + 1), usage.chart, close
+                org,
+                due.key,
+                invoice,
+                replace(state, closed_periods=k + 1),
+                usage.chart,
+                period_close_record(invoice, k, json.loads(org.item.contract)),
+                late.records,
             )
         if due.kind == "opening":
             if state.opened:
                 return None
-            return self._issue(org, due, opening_invoice(contract), replace(state, opened=True))
+            invoice = opening_invoice(contract)
+            return self._issue(org, due.key, invoice, replace(state, opened=True))
         charges = [
             c for c in unbilled_charges(contract, state, due.issue_date) if c.day == due.issue_date
         ]
         if not charges:
             return None
-        billed = state.billed_charges | {c.identity for c in charges}
+        identities = sorted(c.identity for c in charges)
+        # An entry added later for an invoiced date gets an invoice of its own (R-once-1).
+        key = f"{due.key}:{hashlib.sha256('|'.join(identities).encode()).hexdigest()[:16]}"
         return self._issue(
             org,
-            due,
+            key,
             one_time_invoice(contract, due.issue_date, charges),
-            replace(state, billed_charges=billed),
+            replace(state, billed_charges=state.billed_charges | set(identities)),
         )
 
     def _issue(
         self,
         org: Org,
-        due: Due,
+        close_key: str,
         invoice: Invoice | None,
         state,
         chart: Chart = NO_CHART,
         close_record: dict | None = None,
+        adjusted: dict | None = None,
     ) -> Issue:
         contract = org.contract
         document = {
@@ -105,11 +113,12 @@ class CloseJob:
             },
         }
         return Issue(
-            due.key,
+            close_key,
             state,
             invoice.as_json() if invoice else None,
             document,
-            close_record or {"due": due.key},
+            close_record or {"due": close_key},
+            adjusted or {},
         )
 
     def render_pdfs(self, org_id: str, day: date) -> None:

@@ -14,7 +14,7 @@ from ..adapters.settings import Settings
 from ..adapters.usage_store import Spool, UsageStore
 from ..domain.contract import MAX_CONTRACT_BYTES, Contract, parse_contract
 from ..domain.instants import date_ms, format_instant, ms_date
-from ..domain.periods import billing_period
+from ..domain.periods import billing_period, closed_periods_touched
 from ..domain.problems import Rejected
 from ..domain.schedule import trial_expiry
 from ..domain.usage import HEADERS, RECEIVED_ONLY, parse_usage_key, read_usage
@@ -89,13 +89,16 @@ class IngestJob:
         if kind in RECEIVED_ONLY:
             return Outcome("received", reason=f"{kind} are stored, not yet validated or billed")
         assert kind in HEADERS
-        closed_through = _closed_through_ms(org)
-        spool, late = Spool(), 0
+        closed_through, closed = _closed_through_ms(org), org.state.closed_periods
+        activation = org.contract.activation_date
+        spool, late, late_periods = Spool(), 0, set()
 
         def keep(row) -> None:
             nonlocal late
             spool.add(row)
-            late += row.span[0] < closed_through
+            if row.span[0] < closed_through:  # R-ingest-4: usage of a closed period
+                late += 1
+                late_periods.update(closed_periods_touched(activation, closed, *row.span))
 
         try:
             summary = read_usage(
@@ -104,6 +107,7 @@ class IngestJob:
             if summary.rows:
                 seq = f"{upload.received_ms:015d}#{upload.key}#{upload.version}"
                 self.store.save_batch(org_id, kind, seq, spool, summary, upload.key, upload.version)
+                self.orgs.mark_late(org_id, late_periods)
         finally:
             spool.close()
         return Outcome("accepted", rows=summary.rows, late_rows=late)

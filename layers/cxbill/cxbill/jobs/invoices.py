@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from ..adapters.documents import Documents
@@ -12,9 +13,11 @@ from ..adapters.usage_store import UsageStore
 from ..domain.invoice import bill_to_date
 from ..domain.periods import BillingPeriod, billing_period, period_index_on
 from ..domain.subscription import assigned_at, subscription_view
+from .adjustments import pending_adjustments
 from .usage import rate_period
 
 MAX_RANGE_DAYS = 366  # R-api-3
+_YYYY_MM_DD = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class BadRequest(ValueError):
@@ -29,8 +32,8 @@ def parse_range(first: str | None, last: str | None, today: date) -> tuple[date,
     """R-api-3: dates YYYY-MM-DD, both ends included, at most 366 days; defaults to the last
     year up to today."""
     try:
-        end = date.fromisoformat(last) if last else today
-        start = date.fromisoformat(first) if first else end - timedelta(days=MAX_RANGE_DAYS - 1)
+        end = _day(last) if last else today
+        start = _day(first) if first else end - timedelta(days=MAX_RANGE_DAYS - 1)
     except ValueError as e:
         raise BadRequest("dates are YYYY-MM-DD") from e
     if start > end:
@@ -38,6 +41,13 @@ def parse_range(first: str | None, last: str | None, today: date) -> tuple[date,
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise BadRequest(f"a range is at most {MAX_RANGE_DAYS} days")
     return start, end
+
+
+def _day(text: str) -> date:
+    """A YYYY-MM-DD date only: Python 3.11's fromisoformat also takes 20260101 and 2026-W01-1."""
+    if not _YYYY_MM_DD.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
 
 
 class InvoiceDesk:
@@ -81,7 +91,9 @@ class InvoiceDesk:
     def bill_to_date(self, org_id: str, today: date) -> dict:
         """R-bill-1: the current period from its start through yesterday, as an estimate."""
         org, so_far = self._period_so_far(org_id, today)
-        invoice = bill_to_date(org.contract, so_far, rate_period(self.store, org.contract, so_far))
+        late = pending_adjustments(self.ledger, self.store, org, before=so_far.index)
+        usage = rate_period(self.store, org.contract, so_far)
+        invoice = bill_to_date(org.contract, so_far, usage, late.lines)
         record = invoice.as_json() if invoice else {"lines": [], "warnings": []}
         record.pop("number", None)
         return {
