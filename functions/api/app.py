@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from cxbill.domain.instants import date_ms
 from cxbill.jobs import wiring
-from cxbill.jobs.invoices import BadRequest, NotFound, parse_range
+from cxbill.jobs.invoices import BadRequest, NotFound, parse_day, parse_range
 
 logger = Logger()
 tracer = Tracer()
@@ -110,10 +110,7 @@ def subscription(org_id: str) -> dict:
 def _as_of() -> date:
     """Today (UTC), or the `as_of` date finance asks about."""
     text = (app.current_event.query_string_parameters or {}).get("as_of")
-    try:
-        return date.fromisoformat(text) if text else datetime.now(UTC).date()
-    except ValueError as e:
-        raise BadRequest("as_of is a date YYYY-MM-DD") from e
+    return parse_day(text) if text else datetime.now(UTC).date()
 
 
 @logger.inject_lambda_context

@@ -31,11 +31,8 @@ class NotFound(LookupError):
 def parse_range(first: str | None, last: str | None, today: date) -> tuple[date, date]:
     """R-api-3: dates YYYY-MM-DD, both ends included, at most 366 days; defaults to the last
     year up to today."""
-    try:
-        end = _day(last) if last else today
-        start = _day(first) if first else end - timedelta(days=MAX_RANGE_DAYS - 1)
-    except ValueError as e:
-        raise BadRequest("dates are YYYY-MM-DD") from e
+    end = parse_day(last) if last else today
+    start = parse_day(first) if first else end - timedelta(days=MAX_RANGE_DAYS - 1)
     if start > end:
         raise BadRequest("from is after to")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
@@ -43,11 +40,14 @@ def parse_range(first: str | None, last: str | None, today: date) -> tuple[date,
     return start, end
 
 
-def _day(text: str) -> date:
+def parse_day(text: str) -> date:
     """A YYYY-MM-DD date only: Python 3.11's fromisoformat also takes 20260101 and 2026-W01-1."""
-    if not _YYYY_MM_DD.fullmatch(text):
-        raise ValueError(text)
-    return date.fromisoformat(text)
+    try:
+        if not _YYYY_MM_DD.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise BadRequest(f"not a date YYYY-MM-DD: {text[:40]!r}") from e
 
 
 class InvoiceDesk:
