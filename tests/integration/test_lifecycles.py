@@ -322,3 +322,32 @@ def test_r_pdf_1_chart_series_per_license_model(cloud, make_contract, model, tit
     cloud.run_daily(date(2026, 2, 16))
     item = [i for i in cloud.ledger("acme") if '"period"' in i.record][0]
     assert title in pdf_text(cloud, item)
+
+
+def test_r_invoice_6_late_license_upgrade_moves_the_user_to_the_higher_tier(acme):
+    acme.upload_on(
+        date(2026, 1, 15),
+        "usage/acme/licenses/all.csv",
+        licenses("u1,a@a,CX1,2026-01-01T00:00:00Z,"),
+    )
+    acme.upload_on(
+        date(2026, 2, 1),
+        "usage/acme/logins/jan.csv",
+        logins("s1,u1,a@a,web,2026-01-20T09:00:00Z,2026-01-20T10:00:00Z"),
+    )
+    acme.run_daily(date(2026, 2, 16))
+    # a still-open CX3 assignment from before the close arrives late
+    acme.upload_on(
+        date(2026, 2, 20),
+        "usage/acme/licenses/upgrade.csv",
+        licenses("u1,a@a,CX3,2026-02-01T00:00:00Z,"),
+    )
+    assert acme.ingestion("usage/acme/licenses/upgrade.csv").late_rows == 1
+    acme.run_daily(date(2026, 3, 16))
+    second = [r for r in acme.invoices("acme") if r["kind"] == "period"][1]
+    adjustments = {
+        line["product"]: (line["quantity"], line["amount"])
+        for line in second["lines"]
+        if line["product"].startswith("adjustment:")
+    }
+    assert adjustments == {"adjustment:CX1": ("-1", "-90.00"), "adjustment:CX3": ("1", "160.00")}

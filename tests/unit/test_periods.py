@@ -189,3 +189,38 @@ def test_r_period_1_period_index_on_agrees_with_billing_period(activation, offse
     period = billing_period(activation, k)
     assert period.start <= day < period.end
     assert period_containing(activation, date_ms(day) + DAY_MS - 1) == k
+
+
+def test_r_ingest_4_closed_periods_touched_by_a_late_row():
+    from cxbill.domain.instants import parse_instant
+    from cxbill.domain.periods import closed_periods_touched
+    from cxbill.domain.usage import OPEN_END
+
+    activation = date(2026, 1, 15)
+    at = parse_instant
+    # a session inside period 1; one spanning periods 0 and 1; one before activation
+    assert list(
+        closed_periods_touched(
+            activation, 2, at("2026-02-20T00:00:00Z"), at("2026-02-20T01:00:00Z")
+        )
+    ) == [1]
+    assert list(
+        closed_periods_touched(
+            activation, 2, at("2026-02-14T23:00:00Z"), at("2026-02-15T01:00:00Z")
+        )
+    ) == [0, 1]
+    assert (
+        list(
+            closed_periods_touched(
+                activation, 2, at("2025-12-01T00:00:00Z"), at("2025-12-02T00:00:00Z")
+            )
+        )
+        == []
+    )
+    # an assignment still open touches every closed period, and nothing beyond
+    assert list(closed_periods_touched(activation, 3, at("2026-01-01T00:00:00Z"), OPEN_END)) == [
+        0,
+        1,
+        2,
+    ]
+    assert list(closed_periods_touched(activation, 0, at("2026-01-01T00:00:00Z"), OPEN_END)) == []

@@ -87,8 +87,12 @@ def is_ramp(index: int, ramp_periods: int) -> bool:
 
 
 def closed_periods_touched(activation: date, closed: int, start_ms: int, end_ms: int) -> range:
-    """The closed periods (< `closed`) a row spanning [start_ms, end_ms) falls in (R-ingest-4)."""
-    last_instant = max(end_ms - 1, start_ms)
+    """The closed periods (< `closed`) a row spanning [start_ms, end_ms) falls in (R-ingest-4);
+    an open-ended assignment is cut at the end of the last closed period."""
+    if closed <= 0:
+        return range(0)
+    closed_end = date_ms(add_months(activation, closed))
+    last_instant = min(max(end_ms - 1, start_ms), closed_end - 1)
     first = max(period_containing(activation, start_ms), 0)
-    last = min(period_containing(activation, last_instant), closed - 1)
+    last = period_containing(activation, last_instant)
     return range(first, last + 1)
