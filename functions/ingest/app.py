@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from urllib.parse import unquote_plus
 
@@ -27,29 +28,29 @@ def uploads_in(s3_event: dict) -> list[Upload]:
     for record in s3_event.get("Records", []):
         obj = record["s3"]["object"]
         key = unquote_plus(obj["key"])  # S3 percent-encodes keys in events
-        version = obj.get("versionId") or wiring.ingest_job().documents.upload_version(key)
+        version = obj.get("versionId") or wiring.ingest_job().version_of(key)
         when = datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00"))
         uploads.append(Upload(key, version, int(when.timestamp() * 1000)))
     return uploads
 
 
 def ingest(message: dict) -> dict:
-    outcome = wiring.ingest_job()(Upload(**message))
-    logger.info("ingested", extra={"upload": message, "outcome": outcome.__dict__})
-    return outcome.__dict__
+    outcome = asdict(wiring.ingest_job()(Upload(**message)))
+    logger.info("ingested", extra={"upload": message, "outcome": outcome})
+    return outcome
 
 
-def handler_for(context):
-    once = wiring.idempotent("[key, version]", ingest, context)  # R-ingest-3
-
-    def record_handler(record: SQSRecord) -> None:
-        for upload in uploads_in(record.json_body):
-            once(message=upload.__dict__)
-
-    return record_handler
+# An upload is its key and version: the same S3 event delivered twice is ingested once (R-ingest-3).
+MESSAGE_KEY = "[key, version]"
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
-    return process_partial_response(event, handler_for(context), processor, context)
+    once = wiring.idempotent(MESSAGE_KEY, ingest, context)
+
+    def record_handler(record: SQSRecord) -> None:
+        for upload in uploads_in(record.json_body):
+            once(message=asdict(upload))
+
+    return process_partial_response(event, record_handler, processor, context)

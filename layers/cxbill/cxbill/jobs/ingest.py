@@ -46,6 +46,10 @@ class IngestJob:
         self.store = UsageStore(settings)
         self.documents = Documents(settings)
 
+    def version_of(self, key: str) -> str:
+        """The version of an upload whose event did not name one (an unversioned bucket)."""
+        return self.documents.upload_version(key)
+
     def __call__(self, upload: Upload) -> Outcome:
         if _already_processed(upload):  # R-ingest-3: the same event twice changes nothing
             return Outcome("duplicate")
