@@ -10,6 +10,7 @@ from datetime import date
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.contract import Contract, contract_from_json
@@ -69,7 +70,8 @@ class Orgs:
         """A new contract in force; the bookkeeping of what was issued stays (R-contract-7/8)."""
         org = self.get(contract.org_id)
         state = org.state if org else OrgState()
-        actions = [
+        # Model.update wants a list (checked at run time), so it is typed wide, not a Sequence.
+        actions: list[Action] = [
             OrgItem.contract.set(json.dumps(raw, ensure_ascii=False)),
             OrgItem.contract_key.set(key),
             OrgItem.contract_version.set(version),
@@ -99,7 +101,7 @@ class Orgs:
             OrgItem(org_id).update(actions=[OrgItem.late_periods.add(periods)])
 
 
-def _due_actions(contract: Contract, state: OrgState) -> list:
+def _due_actions(contract: Contract, state: OrgState) -> list[Action]:
     upcoming = next_due(contract, state)
     if upcoming is None:  # nothing will ever be due (a trial): leave the due index
         return [OrgItem.due_shard.remove(), OrgItem.next_due.remove()]

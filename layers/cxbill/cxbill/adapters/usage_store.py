@@ -12,16 +12,16 @@ import csv
 import gzip
 import io
 import tempfile
-from collections.abc import Callable, Iterator
-from typing import IO
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import IO, Literal, overload
 
-from ..domain.usage import Assignment, FileSummary, Session
+from ..domain.usage import Assignment, FileSummary, Session, UsageRow
 from .aws import clients
 from .models import UsageBatch
 from .settings import Settings
 
 
-def _decoder(kind: str) -> Callable[[list[str]], tuple]:
+def _decoder(kind: str) -> Callable[[list[str]], UsageRow]:
     if kind == "logins":
         return lambda c: Session(c[0], c[1], c[2], c[3], int(c[4]), int(c[5]))
     return lambda c: Assignment(c[0], c[1], c[2], int(c[3]), int(c[4]))
@@ -83,21 +83,30 @@ class UsageStore:
     def batches(self, org_id: str, kind: str) -> list[UsageBatch]:
         return list(UsageBatch.query(f"{org_id}#{kind}"))
 
-    def rows(self, batch: UsageBatch, kind: str) -> Iterator[tuple]:
+    def rows(self, batch: UsageBatch, kind: str) -> Iterator[UsageRow]:
         body = self.s3.get_object(Bucket=self.bucket, Key=batch.object_key)["Body"]
         decode = _decoder(kind)
         with gzip.GzipFile(fileobj=body) as raw:
             for cells in csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")):
                 yield decode(cells)
 
-    def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list:
+    # The kind decides the rows: sessions for "logins", assignments for "licenses".
+    @overload
+    def load(
+        self, org_id: str, kind: Literal["logins"], start_ms: int, end_ms: int
+    ) -> list[Session]: ...
+    @overload
+    def load(
+        self, org_id: str, kind: Literal["licenses"], start_ms: int, end_ms: int
+    ) -> list[Assignment]: ...
+    def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[UsageRow]:
         """The latest version of every row whose upload touched [start_ms, end_ms)."""
         batches = self.batches(org_id, kind)  # ordered by seq: upload order
         touching = [b for b in batches if b.first_ms < end_ms and b.last_ms >= start_ms]
         if not touching:
             return []
         first_seq, touching_seqs = touching[0].seq, {b.seq for b in touching}
-        latest: dict = {}
+        latest: dict[Hashable, UsageRow] = {}
         for batch in batches:
             if batch.seq < first_seq:
                 continue

@@ -209,6 +209,10 @@ class _Checker:
             self.fail("trial", trial, "trial is true or false")
         if self.problems:
             return None
+        # A checker returns None only after reporting a problem, so none of these is None here.
+        assert org_id is not None and name is not None and region is not None
+        assert currency is not None and activation is not None and model is not None
+        assert subscription is not None and ramp_billing is not None and default_tier is not None
         return Contract(
             org_id=org_id,
             name=name,
@@ -232,7 +236,7 @@ class _Checker:
             payment_terms_days=terms,
             partner=partner,
             trial=trial,
-        )  # type: ignore[arg-type]
+        )
 
     # -- field checkers: each reports its own problem and returns None when invalid --
 
@@ -332,9 +336,11 @@ class _Checker:
                 )
         return prices
 
-    def rate_table(self, obj: dict, key: str, names, kinds, quantities=frozenset()):
+    def rate_table(
+        self, obj: dict, key: str, names, kinds, quantities=frozenset()
+    ) -> dict[str, dict[str, Decimal]]:
         table = self.mapping(obj.get(key, {}), key, names)
-        result = {}
+        result: dict[str, dict[str, Decimal]] = {}
         for name, entry in table.items():
             entry = self.mapping(entry, f"{key}.{name}", kinds)
             result[name] = {}

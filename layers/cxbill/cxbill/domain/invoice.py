@@ -37,7 +37,7 @@ class InvoiceLine:
     amount: Decimal | None = None
 
     def as_json(self, with_cost: bool = True) -> dict:
-        line = {
+        line: dict[str, str | None] = {
             "section": self.section,
             "product": self.product,
             "description": self.description,
@@ -213,11 +213,10 @@ def finish(
     if not draft.lines:
         return None
     currency = contract.currency
-    lines = tuple(
-        replace(line, amount=_amount(line, currency))
-        for line in sorted(draft.lines, key=lambda line: SECTIONS.index(line.section))
-    )
-    subtotal = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
+    ordered = sorted(draft.lines, key=lambda line: SECTIONS.index(line.section))
+    amounts = [_amount(line, currency) for line in ordered]
+    lines = tuple(replace(line, amount=a) for line, a in zip(ordered, amounts, strict=True))
+    subtotal = round_money(sum(amounts, Decimal(0)), currency)
     taxes = tuple(
         TaxLine(t.name, t.rate, round_money(subtotal * t.rate, currency)) for t in contract.taxes
     )
@@ -281,14 +280,17 @@ def adjustment_lines(
     lines = []
     for product in dict.fromkeys([*before, *after]):
         was, now = before.get(product), after.get(product)
+        now_amount = now.amount if now else 0
+        assert now_amount is not None  # finish() priced every line of the re-rated invoice
         quantity = (now.quantity if now else 0) - (Decimal(was["quantity"]) if was else 0)
-        amount = (now.amount if now else 0) - (Decimal(was["amount"]) if was else 0)
+        amount = now_amount - (Decimal(was["amount"]) if was else 0)
         if not quantity and not amount:
             continue
         if was is not None:
             section, description = was["section"], was["description"]
             rate = None if was["rate"] is None else Decimal(was["rate"])
         else:
+            assert now is not None  # the product is in `after` when it is not in `before`
             section, description, rate = now.section, now.description, now.rate
         lines.append(
             InvoiceLine(

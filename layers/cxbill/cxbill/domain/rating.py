@@ -70,7 +70,9 @@ def rate_licenses(
     return usage
 
 
-def _period_tiers(assignments, users, p_start, p_end):
+def _period_tiers(
+    assignments: Iterable[Assignment], users: set[str], p_start: int, p_end: int
+) -> tuple[dict[str, str], dict[str, set[str]]]:
     """R-tier-1: each user's highest CX tier held at any instant of P, and their add-ons in P."""
     tiers: dict[str, str] = {}
     add_ons: dict[str, set[str]] = defaultdict(set)

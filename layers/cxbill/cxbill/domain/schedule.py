@@ -40,6 +40,7 @@ class Due:
     def key(self) -> str:
         """The identity of what is due; also the queue's deduplication id."""
         if self.kind == "period":
+            assert self.period_index is not None  # a period's close always names its period
             return period_key(self.org_id, self.period_index)
         return f"{self.org_id}:{self.kind}:{self.issue_date.isoformat()}"
 

@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, TypeAlias
 
 from .contract import ADD_ONS, TIERS
 from .instants import InvalidTimestamp, parse_instant
@@ -61,6 +61,9 @@ class Assignment(NamedTuple):
     @property
     def span(self) -> tuple[int, int]:
         return self.assigned_ms, self.unassigned_ms
+
+
+UsageRow: TypeAlias = Session | Assignment  # a normalized usage row: `identity` and `span` on both
 
 
 # Which usage kinds are validated and billed today; the others are recorded as received.
@@ -152,7 +155,7 @@ def parse_license(cells: list[str]) -> Assignment:
     return Assignment(_required("user_id", user_id), email, product, assigned, unassigned)
 
 
-PARSERS: dict[str, Callable[[list[str]], Session | Assignment]] = {
+PARSERS: dict[str, Callable[[list[str]], UsageRow]] = {
     "logins": parse_login,
     "licenses": parse_license,
 }
@@ -179,7 +182,7 @@ def text_lines(raw: IO[bytes], gzipped: bool) -> Iterator[str]:
 
 
 def read_usage(
-    kind: str, raw: IO[bytes], gzipped: bool, sink: Callable[[tuple], None]
+    kind: str, raw: IO[bytes], gzipped: bool, sink: Callable[[UsageRow], None]
 ) -> FileSummary:
     """Validate a usage file row by row, passing each valid row to `sink`.
 

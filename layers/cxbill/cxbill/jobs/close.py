@@ -54,6 +54,7 @@ class CloseJob:
         contract, state = org.contract, org.state
         if due.kind == "period":
             k = due.period_index
+            assert k is not None  # a period's close always names its period
             if k < state.closed_periods:
                 return None
             if k > state.closed_periods:

@@ -17,7 +17,7 @@ from ..domain.instants import date_ms, format_instant, ms_date
 from ..domain.periods import billing_period, closed_periods_touched
 from ..domain.problems import Rejected
 from ..domain.schedule import trial_expiry
-from ..domain.usage import HEADERS, RECEIVED_ONLY, parse_usage_key, read_usage
+from ..domain.usage import HEADERS, RECEIVED_ONLY, UsageRow, parse_usage_key, read_usage
 
 _CONTRACT_KEY = re.compile(r"contracts/(?P<org>[^/]+)\.json")
 _RATES_KEY = re.compile(r"rates/[a-z]{2}(-[a-z]+)+-\d/[A-Z]{3}/(outbound|inbound)\.csv")
@@ -95,9 +95,10 @@ class IngestJob:
         assert kind in HEADERS
         closed_through, closed = _closed_through_ms(org), org.state.closed_periods
         activation = org.contract.activation_date
-        spool, late, late_periods = Spool(), 0, set()
+        spool, late = Spool(), 0
+        late_periods: set[int] = set()
 
-        def keep(row) -> None:
+        def keep(row: UsageRow) -> None:
             nonlocal late
             spool.add(row)
             if row.span[0] < closed_through:  # R-ingest-4: usage of a closed period
@@ -118,7 +119,7 @@ class IngestJob:
 
     def _report(self, upload: Upload, rejected: Rejected) -> str:
         """R-ingest-1: every problem (up to 1,000, then a count of the rest)."""
-        report = {
+        report: dict[str, object] = {
             "key": upload.key,
             "version": upload.version,
             "received_at": format_instant(upload.received_ms),
