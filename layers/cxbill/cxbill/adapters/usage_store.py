@@ -13,6 +13,7 @@ import gzip
 import io
 import tempfile
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from sys import intern
 from typing import IO, Literal, overload
 
 from ..domain.usage import Assignment, FileSummary, Session, UsageRow
@@ -22,9 +23,13 @@ from .settings import Settings
 
 
 def _decoder(kind: str) -> Callable[[list[str]], UsageRow]:
+    # Users, emails and clients repeat across millions of rows: one string each keeps a large
+    # org's period in memory (SPEC 11: memory bounded by the sessions of the period).
     if kind == "logins":
-        return lambda c: Session(c[0], c[1], c[2], c[3], int(c[4]), int(c[5]))
-    return lambda c: Assignment(c[0], c[1], c[2], int(c[3]), int(c[4]))
+        return lambda c: Session(
+            c[0], intern(c[1]), intern(c[2]), intern(c[3]), int(c[4]), int(c[5])
+        )
+    return lambda c: Assignment(intern(c[0]), intern(c[1]), intern(c[2]), int(c[3]), int(c[4]))
 
 
 class Spool:
