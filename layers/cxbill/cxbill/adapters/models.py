@@ -55,7 +55,6 @@ class OrgItem(Model):
     billed_charges = UnicodeSetAttribute(null=True)
     converted_from_trial = BooleanAttribute(default=False)
     late_periods = NumberSetAttribute(null=True)  # closed periods with late usage (R-ingest-4)
-    usage_seq = NumberAttribute(default=0)
 
 
 class IssueDateIndex(LocalSecondaryIndex):

@@ -51,46 +51,50 @@ class CloseJob:
 
     def plan(self, org: Org, due: Due) -> Issue | None:
         """What issuing `due` writes, or None when it is already issued."""
-        contract, state = org.contract, org.state
         if due.kind == "period":
-            k = due.period_index
-            assert k is not None  # a period's close always names its period
-            if k < state.closed_periods:
-                return None
-            if k > state.closed_periods:
-                raise OutOfOrder(f"{due.key}: period {state.closed_periods} is not closed yet")
-            period = billing_period(contract.activation_date, k)
-            usage = rate_period(self.store, contract, period)
-            late = pending_adjustments(self.ledger, self.store, org, before=k)
-            invoice = period_invoice(contract, period, usage, adjustments=late.lines)
-            return self._issue(
-                org,
-                due.key,
-                invoice,
-                replace(state, closed_periods=k + 1),
-                usage.chart,
-                period_close_record(invoice, k, json.loads(org.item.contract)),
-                late.records,
-            )
+            assert due.period_index is not None  # a period's close always names its period
+            return self._plan_period(org, due.key, due.period_index)
         if due.kind == "opening":
-            if state.opened:
-                return None
-            invoice = opening_invoice(contract)
-            return self._issue(org, due.key, invoice, replace(state, opened=True))
-        charges = [
-            c for c in unbilled_charges(contract, state, due.issue_date) if c.day == due.issue_date
-        ]
+            return self._plan_opening(org, due.key)
+        return self._plan_one_time(org, due)
+
+    def _plan_period(self, org: Org, key: str, k: int) -> Issue | None:
+        """Usage in arrears, the next prepay, and adjustments for late usage (R-invoice-6)."""
+        contract, state = org.contract, org.state
+        if k < state.closed_periods:
+            return None
+        if k > state.closed_periods:
+            raise OutOfOrder(f"{key}: period {state.closed_periods} is not closed yet")
+        period = billing_period(contract.activation_date, k)
+        usage = rate_period(self.store, contract, period)
+        late = pending_adjustments(self.ledger, self.store, org, before=k)
+        invoice = period_invoice(contract, period, usage, adjustments=late.lines)
+        terms = json.loads(org.item.contract)
+        return self._issue(
+            org,
+            key,
+            invoice,
+            replace(state, closed_periods=k + 1),
+            usage.chart,
+            period_close_record(invoice, k, terms),
+            late.records,
+        )
+
+    def _plan_opening(self, org: Org, key: str) -> Issue | None:
+        if org.state.opened:
+            return None
+        return self._issue(org, key, opening_invoice(org.contract), replace(org.state, opened=True))
+
+    def _plan_one_time(self, org: Org, due: Due) -> Issue | None:
+        state, day = org.state, due.issue_date
+        charges = [c for c in unbilled_charges(org.contract, state, day) if c.day == day]
         if not charges:
             return None
         identities = sorted(c.identity for c in charges)
         # An entry added later for an invoiced date gets an invoice of its own (R-once-1).
         key = f"{due.key}:{hashlib.sha256('|'.join(identities).encode()).hexdigest()[:16]}"
-        return self._issue(
-            org,
-            key,
-            one_time_invoice(contract, due.issue_date, charges),
-            replace(state, billed_charges=state.billed_charges | set(identities)),
-        )
+        billed = replace(state, billed_charges=state.billed_charges | set(identities))
+        return self._issue(org, key, one_time_invoice(org.contract, day, charges), billed)
 
     def _issue(
         self,
