@@ -351,3 +351,39 @@ def test_r_invoice_6_late_license_upgrade_moves_the_user_to_the_higher_tier(acme
         if line["product"].startswith("adjustment:")
     }
     assert adjustments == {"adjustment:CX1": ("-1", "-90.00"), "adjustment:CX3": ("1", "160.00")}
+
+
+def test_r_invoice_6_late_usage_marked_during_a_close_is_not_lost(acme, monkeypatch):
+    from cxbill.adapters.ledger import Ledger, Orgs
+
+    acme.upload_on(
+        date(2026, 1, 15),
+        "usage/acme/licenses/all.csv",
+        licenses("u1,a@a,CX1,2026-01-01T00:00:00Z,", "u2,b@a,CX3,2026-01-01T00:00:00Z,"),
+    )
+    acme.upload_on(
+        date(2026, 2, 1),
+        "usage/acme/logins/jan.csv",
+        logins("s1,u1,a@a,web,2026-01-20T09:00:00Z,2026-01-20T10:00:00Z"),
+    )
+    acme.run_daily(date(2026, 2, 16))
+    acme.upload_on(
+        date(2026, 2, 20),
+        "usage/acme/logins/late.csv",
+        logins("s2,u2,b@a,web,2026-02-01T09:00:00Z,2026-02-01T10:00:00Z"),
+    )
+    issue, calls = Ledger.issue, []
+
+    def racing_issue(self, org, expected, plan, issued_at):
+        calls.append(plan.close_key)
+        if len(calls) == 1:  # an ingest marks period 0 late between the read and the write
+            Orgs().mark_late("acme", {0})
+        return issue(self, org, expected, plan, issued_at)
+
+    monkeypatch.setattr(Ledger, "issue", racing_issue)
+    acme.run_daily(date(2026, 3, 16))
+    assert calls == ["acme:period:1", "acme:period:1"]  # the first write was refused, re-planned
+    periods = [r for r in acme.invoices("acme") if r["kind"] == "period"]
+    assert [r["number"] for r in periods] == ["ACME-000001", "ACME-000002"]
+    assert [line["product"] for line in periods[1]["lines"]] == ["adjustment:CX3"]
+    assert not acme.org("acme").late_periods

@@ -98,7 +98,9 @@ class Orgs:
     def mark_late(self, org_id: str, periods: set[int]) -> None:
         """Closed periods whose usage changed: adjusted on the next close (R-invoice-6)."""
         if periods:
-            OrgItem(org_id).update(actions=[OrgItem.late_periods.add(periods)])
+            OrgItem(org_id).update(
+                actions=[OrgItem.late_periods.add(periods), OrgItem.late_marks.add(1)]
+            )
 
 
 def _due_actions(contract: Contract, state: OrgState) -> list[Action]:
@@ -130,6 +132,9 @@ class Ledger:
         condition = OrgItem.invoice_seq == seq
         condition &= OrgItem.closed_periods == expected.closed_periods
         condition &= OrgItem.opened == expected.opened
+        # late usage marked since this close read the org would be lost with the marks it clears
+        marks = int(item.late_marks or 0)
+        condition &= (OrgItem.late_marks == marks) | OrgItem.late_marks.does_not_exist()
         for charge in new_charges:
             condition &= ~OrgItem.billed_charges.contains(charge)
         try:

@@ -21,6 +21,7 @@ from .adjustments import pending_adjustments, period_close_record
 from .usage import rate_period
 
 NO_CHART = Chart("")
+ATTEMPTS = 3
 
 
 class OutOfOrder(Exception):
@@ -36,16 +37,19 @@ class CloseJob:
 
     def __call__(self, due: Due) -> str | None:
         """Issue what `due` names (once), then make sure that day's invoices have PDFs."""
-        org = self.orgs.get(due.org_id)
-        if org is None:
-            return None
         number = None
-        issue = self.plan(org, due)
-        if issue is not None:
+        for _attempt in range(ATTEMPTS):
+            org = self.orgs.get(due.org_id)
+            issue = self.plan(org, due) if org else None
+            if org is None or issue is None:  # nothing (left) to issue
+                break
             try:
                 number = self.ledger.issue(org, org.state, issue, _now())
+                break
             except AlreadyIssued:
-                number = None  # a duplicate delivery got there first
+                continue  # a duplicate got there first, or the org moved on: plan again
+        else:
+            raise OutOfOrder(f"{due.key}: the org kept changing under the close; retried later")
         self.render_pdfs(due.org_id, due.issue_date)
         return number
 
