@@ -377,7 +377,7 @@ def test_r_invoice_6_late_usage_marked_during_a_close_is_not_lost(acme, monkeypa
     def racing_issue(self, org, expected, plan, issued_at):
         calls.append(plan.close_key)
         if len(calls) == 1:  # an ingest marks period 0 late between the read and the write
-            Orgs().mark_late("acme", {0})
+            Orgs().note_usage("acme", {0})
         return issue(self, org, expected, plan, issued_at)
 
     monkeypatch.setattr(Ledger, "issue", racing_issue)
@@ -387,3 +387,36 @@ def test_r_invoice_6_late_usage_marked_during_a_close_is_not_lost(acme, monkeypa
     assert [r["number"] for r in periods] == ["ACME-000001", "ACME-000002"]
     assert [line["product"] for line in periods[1]["lines"]] == ["adjustment:CX3"]
     assert not acme.org("acme").late_periods
+
+
+def test_r_ingest_4_a_close_that_finishes_while_a_file_is_read_makes_its_rows_late(
+    acme, monkeypatch
+):
+    import cxbill.jobs.ingest as ingest
+
+    acme.upload_on(
+        date(2026, 1, 15),
+        "usage/acme/licenses/all.csv",
+        licenses("u1,a@a,CX3,2026-01-01T00:00:00Z,"),
+    )
+    read_usage = ingest.read_usage
+
+    def read_then_close(*args, **kwargs):
+        summary = read_usage(*args, **kwargs)
+        acme.run_daily(date(2026, 2, 16))  # period 0 closes before this file is stored
+        return summary
+
+    monkeypatch.setattr(ingest, "read_usage", read_then_close)
+    acme.upload_on(
+        date(2026, 2, 16),
+        "usage/acme/logins/jan.csv",
+        logins("s1,u1,a@a,web,2026-01-20T09:00:00Z,2026-01-20T10:00:00Z"),
+    )
+    monkeypatch.setattr(ingest, "read_usage", read_usage)
+    assert acme.invoices("acme") == []  # the close saw no usage: nothing to invoice
+    assert acme.org("acme").late_periods == {0}
+    acme.run_daily(date(2026, 3, 16))
+    (invoice,) = acme.invoices("acme")
+    assert [(line["product"], line["amount"]) for line in invoice["lines"]] == [
+        ("adjustment:CX3", "160.00")
+    ]

@@ -95,12 +95,15 @@ class Orgs:
             for item in OrgItem.due_index.query(DUE_SHARD, OrgItem.next_due <= day.isoformat())
         ]
 
-    def mark_late(self, org_id: str, periods: set[int]) -> None:
-        """Closed periods whose usage changed: adjusted on the next close (R-invoice-6)."""
-        if periods:
-            OrgItem(org_id).update(
-                actions=[OrgItem.late_periods.add(periods), OrgItem.late_marks.add(1)]
-            )
+    def note_usage(self, org_id: str, late: set[int]) -> int:
+        """Count a stored batch and mark the closed periods it changes (R-invoice-6); returns
+        how many periods are closed now, so the caller sees a close that raced it."""
+        actions: list[Action] = [OrgItem.usage_marks.add(1)]
+        if late:
+            actions.append(OrgItem.late_periods.add(late))
+        item = OrgItem(org_id)
+        item.update(actions=actions)  # PynamoDB reads the item back (ALL_NEW)
+        return int(item.closed_periods or 0)
 
 
 def _due_actions(contract: Contract, state: OrgState) -> list[Action]:
@@ -132,9 +135,9 @@ class Ledger:
         condition = OrgItem.invoice_seq == seq
         condition &= OrgItem.closed_periods == expected.closed_periods
         condition &= OrgItem.opened == expected.opened
-        # late usage marked since this close read the org would be lost with the marks it clears
-        marks = int(item.late_marks or 0)
-        condition &= (OrgItem.late_marks == marks) | OrgItem.late_marks.does_not_exist()
+        # usage stored since this close read the org is not in its invoice: plan again
+        marks = int(item.usage_marks or 0)
+        condition &= (OrgItem.usage_marks == marks) | OrgItem.usage_marks.does_not_exist()
         for charge in new_charges:
             condition &= ~OrgItem.billed_charges.contains(charge)
         try:

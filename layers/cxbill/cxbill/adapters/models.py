@@ -55,7 +55,7 @@ class OrgItem(Model):
     billed_charges = UnicodeSetAttribute(null=True)
     converted_from_trial = BooleanAttribute(default=False)
     late_periods = NumberSetAttribute(null=True)  # closed periods with late usage (R-ingest-4)
-    late_marks = NumberAttribute(default=0)  # bumped with every mark: a close sees them all
+    usage_marks = NumberAttribute(default=0)  # bumped by every stored batch: a close sees them all
 
 
 class IssueDateIndex(LocalSecondaryIndex):

@@ -17,7 +17,14 @@ from ..domain.instants import date_ms, format_instant, ms_date
 from ..domain.periods import billing_period, closed_periods_touched
 from ..domain.problems import Rejected
 from ..domain.schedule import trial_expiry
-from ..domain.usage import HEADERS, RECEIVED_ONLY, UsageRow, parse_usage_key, read_usage
+from ..domain.usage import (
+    HEADERS,
+    RECEIVED_ONLY,
+    FileSummary,
+    UsageRow,
+    parse_usage_key,
+    read_usage,
+)
 
 _CONTRACT_KEY = re.compile(r"contracts/(?P<org>[^/]+)\.json")
 _RATES_KEY = re.compile(r"rates/[a-z]{2}(-[a-z]+)+-\d/[A-Z]{3}/(outbound|inbound)\.csv")
@@ -112,10 +119,23 @@ class IngestJob:
             if summary.rows:
                 seq = f"{upload.received_ms:015d}#{upload.key}#{upload.version}"
                 self.store.save_batch(org_id, kind, seq, spool, summary, upload.key, upload.version)
-                self.orgs.mark_late(org_id, late_periods)
+                self._note_usage(org, summary, late_periods)
         finally:
             spool.close()
         return Outcome("accepted", rows=summary.rows, late_rows=late)
+
+    def _note_usage(self, org: Org, summary: FileSummary, late: set[int]) -> None:
+        """Mark the late periods; if a close finished while this file was read, the periods
+        it closed are late too wherever the file touches them."""
+        org_id, closed = org.contract.org_id, org.state.closed_periods
+        now_closed = self.orgs.note_usage(org_id, late)
+        if now_closed > closed and summary.first_ms is not None and summary.last_ms is not None:
+            touched = closed_periods_touched(
+                org.contract.activation_date, now_closed, summary.first_ms, summary.last_ms
+            )
+            raced = {k for k in touched if k >= closed}
+            if raced:
+                self.orgs.note_usage(org_id, raced)
 
     def _report(self, upload: Upload, rejected: Rejected) -> str:
         """R-ingest-1: every problem (up to 1,000, then a count of the rest)."""
