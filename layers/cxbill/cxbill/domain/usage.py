@@ -14,10 +14,11 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO, NamedTuple, TypeAlias
 
 from .contract import ADD_ONS, TIERS
-from .instants import InvalidTimestamp, parse_instant
+from .instants import DAY_MS, InvalidTimestamp, parse_instant
 from .problems import MAX_REPORTED, Problem, Rejected
 
 BILLABLE_CLIENTS = frozenset({"desktop", "web", "mobile"})
@@ -63,7 +64,82 @@ class Assignment(NamedTuple):
         return self.assigned_ms, self.unassigned_ms
 
 
-UsageRow: TypeAlias = Session | Assignment  # a normalized usage row: `identity` and `span` on both
+class ResourceUse(NamedTuple):
+    """4.2.3: a resource's quantity on one UTC date (`day_ms` = its 00:00)."""
+
+    day_ms: int
+    resource: str
+    quantity: Decimal
+
+    @property
+    def identity(self) -> tuple[int, str]:
+        return self.day_ms, self.resource
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.day_ms, self.day_ms + DAY_MS
+
+
+class Device(NamedTuple):
+    """4.2.4: a device active over [active_from, active_to)."""
+
+    device_id: str
+    type: str
+    active_from_ms: int
+    active_to_ms: int  # OPEN_END while still active
+
+    @property
+    def identity(self) -> tuple[str, int]:
+        return self.device_id, self.active_from_ms
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.active_from_ms, self.active_to_ms
+
+
+class PhoneNumber(NamedTuple):
+    """4.2.5: a number held over [acquired, released)."""
+
+    number: str
+    type: str
+    acquired_ms: int
+    released_ms: int  # OPEN_END while still held
+
+    @property
+    def identity(self) -> tuple[str, int]:
+        return self.number, self.acquired_ms
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.acquired_ms, self.released_ms
+
+
+class Call(NamedTuple):
+    """4.2.6: a call record, priced by its deck row when its file was ingested (R-deck-1)."""
+
+    call_id: str
+    started_ms: int
+    direction: str  # inbound | outbound
+    origin: str
+    destination: str
+    duration_s: int
+    country: str
+    service: str  # outbound | extended_outbound | inbound
+    rate_per_minute: Decimal
+    adjusted_duration_s: int
+    cost: Decimal  # R-call-1: 4 decimal places
+
+    @property
+    def identity(self) -> str:
+        return self.call_id
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.started_ms, self.started_ms  # billed in the period of started_at
+
+
+# A normalized usage row: every kind has an `identity` (latest upload wins) and a `span`.
+UsageRow: TypeAlias = Session | Assignment | ResourceUse | Device | PhoneNumber | Call
 
 
 # Which usage kinds are validated and billed today; the others are recorded as received.
