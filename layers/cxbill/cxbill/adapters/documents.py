@@ -48,6 +48,25 @@ class Documents:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf")
         return key, hashlib.sha256(pdf).hexdigest()
 
+    # -- rate decks: one object per region, currency and direction, replaced whole (R-deck-1) --
+    def put_deck(self, region: str, currency: str, direction: str, deck: dict) -> None:
+        body = json.dumps(deck).encode()
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=_deck_key(region, currency, direction),
+            Body=body,
+            ContentType="application/json",
+        )
+
+    def get_deck(self, region: str, currency: str, direction: str) -> dict | None:
+        try:
+            body = self.s3.get_object(
+                Bucket=self.bucket, Key=_deck_key(region, currency, direction)
+            )["Body"]
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body.read())
+
     def get(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
@@ -58,3 +77,7 @@ class Documents:
             Params={"Bucket": self.bucket, "Key": key},
             ExpiresIn=self.url_expiry_seconds,
         )
+
+
+def _deck_key(region: str, currency: str, direction: str) -> str:
+    return f"decks/{region}/{currency}/{direction}.json"

@@ -255,11 +255,16 @@ def period_invoice(
     usage: LicenseUsage,
     advance: bool = True,
     adjustments: tuple[InvoiceLine, ...] = (),
+    charges: tuple[InvoiceLine, ...] = (),
+    charge_warnings: tuple[str, ...] = (),
 ) -> Invoice | None:
     """The close of a period: usage in arrears, the next period's prepay in advance, and the
-    adjustments for late usage of closed periods (R-invoice-6)."""
+    adjustments for late usage of closed periods (R-invoice-6). `charges` are the period's
+    resource, device and telco lines (charges.rate_charges), billed in ramp too (R-sub-1)."""
     draft = Draft()
     add_license_usage(draft, contract, period, usage)
+    draft.lines.extend(charges)
+    draft.warnings.extend(charge_warnings)
     if advance:
         add_prepay(draft, contract, billing_period(contract.activation_date, period.index + 1))
     draft.lines.extend(adjustments)
@@ -328,10 +333,20 @@ def bill_to_date(
     period: BillingPeriod,
     usage: LicenseUsage,
     adjustments: tuple[InvoiceLine, ...] = (),
+    charges: tuple[InvoiceLine, ...] = (),
+    charge_warnings: tuple[str, ...] = (),
 ) -> Invoice | None:
     """R-bill-1: the close of `period` (already cut at the as-of date) with the adjustments
     pending, without the next period's advance prepay; never stored, never numbered."""
-    invoice = period_invoice(contract, period, usage, advance=False, adjustments=adjustments)
+    invoice = period_invoice(
+        contract,
+        period,
+        usage,
+        advance=False,
+        adjustments=adjustments,
+        charges=charges,
+        charge_warnings=charge_warnings,
+    )
     if invoice is None or invoice.is_statement:
         return invoice
     return replace(invoice, kind="estimate")
