@@ -333,16 +333,13 @@ def test_r_contract_8_currency_or_activation_change_after_a_close_is_rejected(
             "number,type,acquired_at,released_at",
             "+13125550100,did,2026-01-15T00:00:00Z,",
         ),
-        (
-            "calls",
-            "call_id,started_at,direction,origin,destination,duration_s",
-            "c1,2026-01-20T08:00:00Z,outbound,+13125550100,+442071234567,61",
-        ),
     ],
 )
-def test_other_usage_kinds_are_recorded_as_received_not_rejected(acme, kind, header, row):
+def test_inventory_and_resource_usage_kinds_are_validated_and_stored(acme, kind, header, row):
     key = f"usage/acme/{kind}/january.csv"
     acme.upload_on(FEB_1, key, csv_bytes(header, row))
 
-    assert acme.ingestion(key).status == "received"
+    record = acme.ingestion(key)
+    assert (record.status, record.rows) == ("accepted", 1)
     assert not acme.has_rejection(key)
+    assert [b.rows for b in acme.batches("acme", kind)] == [1]

@@ -13,23 +13,55 @@ import gzip
 import io
 import tempfile
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from decimal import Decimal
 from sys import intern
 from typing import IO, Literal, overload
 
-from ..domain.usage import Assignment, FileSummary, Session, UsageRow
+from ..domain.usage import (
+    Assignment,
+    Call,
+    Device,
+    FileSummary,
+    PhoneNumber,
+    ResourceUse,
+    Session,
+    UsageRow,
+)
 from .aws import clients
 from .models import UsageBatch
 from .settings import Settings
 
 
 def _decoder(kind: str) -> Callable[[list[str]], UsageRow]:
-    # Users, emails and clients repeat across millions of rows: one string each keeps a large
-    # org's period in memory (SPEC 11: memory bounded by the sessions of the period).
-    if kind == "logins":
-        return lambda c: Session(
+    """Turn the cells the Spool wrote (csv.writer: str() of each field) back into the row,
+    exactly: Decimal(str(d)) keeps d's digits and exponent ("3.50" stays "3.50")."""
+    # Users, emails, clients, types and numbers repeat across millions of rows: one string each
+    # keeps a large org's period in memory (SPEC 11: memory bounded by the sessions of the period).
+    decoders: dict[str, Callable[[list[str]], UsageRow]] = {
+        "logins": lambda c: Session(
             c[0], intern(c[1]), intern(c[2]), intern(c[3]), int(c[4]), int(c[5])
-        )
-    return lambda c: Assignment(intern(c[0]), intern(c[1]), intern(c[2]), int(c[3]), int(c[4]))
+        ),
+        "licenses": lambda c: Assignment(
+            intern(c[0]), intern(c[1]), intern(c[2]), int(c[3]), int(c[4])
+        ),
+        "resources": lambda c: ResourceUse(int(c[0]), intern(c[1]), Decimal(c[2])),
+        "devices": lambda c: Device(c[0], intern(c[1]), int(c[2]), int(c[3])),
+        "numbers": lambda c: PhoneNumber(intern(c[0]), intern(c[1]), int(c[2]), int(c[3])),
+        "calls": lambda c: Call(
+            c[0],
+            int(c[1]),
+            intern(c[2]),
+            intern(c[3]),
+            intern(c[4]),
+            int(c[5]),
+            intern(c[6]),
+            intern(c[7]),
+            Decimal(c[8]),
+            int(c[9]),
+            Decimal(c[10]),
+        ),
+    }
+    return decoders[kind]
 
 
 class Spool:
@@ -95,7 +127,7 @@ class UsageStore:
             for cells in csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")):
                 yield decode(cells)
 
-    # The kind decides the rows: sessions for "logins", assignments for "licenses".
+    # The kind decides the rows: sessions for "logins", assignments for "licenses", and so on.
     @overload
     def load(
         self, org_id: str, kind: Literal["logins"], start_ms: int, end_ms: int
@@ -104,6 +136,22 @@ class UsageStore:
     def load(
         self, org_id: str, kind: Literal["licenses"], start_ms: int, end_ms: int
     ) -> list[Assignment]: ...
+    @overload
+    def load(
+        self, org_id: str, kind: Literal["resources"], start_ms: int, end_ms: int
+    ) -> list[ResourceUse]: ...
+    @overload
+    def load(
+        self, org_id: str, kind: Literal["devices"], start_ms: int, end_ms: int
+    ) -> list[Device]: ...
+    @overload
+    def load(
+        self, org_id: str, kind: Literal["numbers"], start_ms: int, end_ms: int
+    ) -> list[PhoneNumber]: ...
+    @overload
+    def load(
+        self, org_id: str, kind: Literal["calls"], start_ms: int, end_ms: int
+    ) -> list[Call]: ...
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[UsageRow]:
         """The latest version of every row whose upload touched [start_ms, end_ms)."""
         batches = self.batches(org_id, kind)  # ordered by seq: upload order

@@ -14,11 +14,12 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import IO, NamedTuple, TypeAlias
+from typing import IO, NamedTuple, TypeAlias, TypeVar
 
-from .contract import ADD_ONS, TIERS
-from .instants import DAY_MS, InvalidTimestamp, parse_instant
+from .contract import ADD_ONS, DEVICE_TYPES, NUMBER_TYPES, RESOURCES, TIERS
+from .instants import DAY_MS, InvalidTimestamp, date_ms, parse_instant
 from .problems import MAX_REPORTED, Problem, Rejected
 
 BILLABLE_CLIENTS = frozenset({"desktop", "web", "mobile"})
@@ -142,12 +143,19 @@ class Call(NamedTuple):
 UsageRow: TypeAlias = Session | Assignment | ResourceUse | Device | PhoneNumber | Call
 
 
-# Which usage kinds are validated and billed today; the others are recorded as received.
+# The exact header line of each usage kind (4.2).
 HEADERS = {
     "logins": "session_id,user_id,email,client,login_at,logout_at",
     "licenses": "user_id,email,product,assigned_at,unassigned_at",
+    "resources": "date,resource,quantity",
+    "devices": "device_id,type,active_from,active_to",
+    "numbers": "number,type,acquired_at,released_at",
+    "calls": "call_id,started_at,direction,origin,destination,duration_s",
 }
-RECEIVED_ONLY = ("resources", "devices", "numbers", "calls")
+# Usage kinds recorded as received without validation: none any more (rate decks, which are not
+# usage, are handled by the ingest job itself).
+RECEIVED_ONLY: tuple[str, ...] = ()
+DIRECTIONS = ("inbound", "outbound")
 _KEY = re.compile(r"usage/(?P<org>[^/]+)/(?P<kind>[a-z]+)/[^/]+\.csv(?P<gz>\.gz)?")
 
 
@@ -231,9 +239,127 @@ def parse_license(cells: list[str]) -> Assignment:
     return Assignment(_required("user_id", user_id), email, product, assigned, unassigned)
 
 
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# A plain decimal: no sign, no exponent, digits on both sides of a point. The bounds keep sums
+# and products of a period inside Decimal's 28 digits, so rating never rounds or overflows.
+_QUANTITY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
+_COUNT = re.compile(r"[0-9]{1,9}")  # a whole number of seconds (up to ~31 years)
+_E164 = re.compile(r"\+[0-9]{8,15}")
+
+
+def _day(column: str, value: str) -> int:
+    m = _DATE.fullmatch(value)
+    try:
+        if not m:
+            raise ValueError
+        return date_ms(date(int(m[1]), int(m[2]), int(m[3])))
+    except ValueError as e:
+        raise _RowError(column, value, f"{column} must be a date YYYY-MM-DD: {value!r}") from e
+
+
+def _choice(column: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise _RowError(column, value, f"{column} must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _quantity(column: str, value: str) -> Decimal:
+    if not _QUANTITY.fullmatch(value):
+        raise _RowError(
+            column,
+            value,
+            f"{column} must be a plain decimal >= 0 like 12 or 3.5 "
+            "(at most 12 digits before the point and 9 after)",
+        )
+    return Decimal(value)
+
+
+def _seconds(column: str, value: str) -> int:
+    if not _COUNT.fullmatch(value):
+        raise _RowError(column, value, f"{column} must be a whole number >= 0 (at most 9 digits)")
+    return int(value)
+
+
+def _e164(column: str, value: str) -> str:
+    if not _E164.fullmatch(value):
+        raise _RowError(column, value, f"{column} must be E.164: + then 8 to 15 digits")
+    return value
+
+
+def _span(start_col: str, start: str, end_col: str, end: str) -> tuple[int, int]:
+    """[start, end) of an inventory row; an empty end is OPEN_END (still active)."""
+    start_ms = _instant(start_col, start)
+    end_ms = _instant(end_col, end) if end else OPEN_END
+    if end_ms < start_ms:
+        raise _RowError(end_col, end, f"{end_col} is before {start_col}")
+    return start_ms, end_ms
+
+
+def parse_resource(cells: list[str]) -> ResourceUse:
+    """4.2.3: `date,resource,quantity`."""
+    day, resource, quantity = cells
+    return ResourceUse(
+        _day("date", day), _choice("resource", resource, RESOURCES), _quantity("quantity", quantity)
+    )
+
+
+def parse_device(cells: list[str]) -> Device:
+    """4.2.4: `device_id,type,active_from,active_to`."""
+    device_id, type_, active_from, active_to = cells
+    _required("device_id", device_id)
+    _choice("type", type_, DEVICE_TYPES)
+    return Device(device_id, type_, *_span("active_from", active_from, "active_to", active_to))
+
+
+def parse_number(cells: list[str]) -> PhoneNumber:
+    """4.2.5: `number,type,acquired_at,released_at`."""
+    number, type_, acquired_at, released_at = cells
+    _e164("number", number)
+    _choice("type", type_, NUMBER_TYPES)
+    return PhoneNumber(
+        number, type_, *_span("acquired_at", acquired_at, "released_at", released_at)
+    )
+
+
+class Price(NamedTuple):
+    """What a call's deck row makes of it (R-deck-1, R-call-1)."""
+
+    country: str
+    service: str
+    rate_per_minute: Decimal
+    adjusted_duration_s: int
+    cost: Decimal
+
+
+# Prices (direction, origin, destination, duration_s); raises _RowError when nothing matches.
+CallPricer: TypeAlias = Callable[[str, str, str, int], Price]
+
+
+def call_parser(pricer: CallPricer) -> Callable[[list[str]], Call]:
+    """4.2.6: `call_id,started_at,direction,origin,destination,duration_s`, priced as it is read
+    with the decks in force at ingestion (R-deck-1)."""
+
+    def parse_call(cells: list[str]) -> Call:
+        call_id, started_at, direction, origin, destination, duration_s = cells
+        _required("call_id", call_id)
+        started = _instant("started_at", started_at)
+        _choice("direction", direction, DIRECTIONS)
+        _e164("origin", origin)
+        _e164("destination", destination)
+        seconds = _seconds("duration_s", duration_s)
+        price = pricer(direction, origin, destination, seconds)
+        return Call(call_id, started, direction, origin, destination, seconds, *price)
+
+    return parse_call
+
+
+# Calls have no entry: they can only be read with the org's decks (read_usage's `parse`).
 PARSERS: dict[str, Callable[[list[str]], UsageRow]] = {
     "logins": parse_login,
     "licenses": parse_license,
+    "resources": parse_resource,
+    "devices": parse_device,
+    "numbers": parse_number,
 }
 
 
@@ -258,15 +384,49 @@ def text_lines(raw: IO[bytes], gzipped: bool) -> Iterator[str]:
 
 
 def read_usage(
-    kind: str, raw: IO[bytes], gzipped: bool, sink: Callable[[UsageRow], None]
+    kind: str,
+    raw: IO[bytes],
+    gzipped: bool,
+    sink: Callable[[UsageRow], None],
+    *,
+    parse: Callable[[list[str]], UsageRow] | None = None,
 ) -> FileSummary:
     """Validate a usage file row by row, passing each valid row to `sink`.
 
-    Raises Rejected with every problem once the whole file has been read (R-ingest-1); the caller
-    must discard what the sink received in that case.
+    `parse` replaces the kind's parser in PARSERS; calls need one (`call_parser`), since they are
+    priced as they are read (R-deck-1). Raises Rejected with every problem once the whole file
+    has been read (R-ingest-1); the caller must discard what the sink received in that case.
     """
-    parse, header = PARSERS[kind], HEADERS[kind]
+    parse = parse or PARSERS.get(kind)
+    if parse is None:
+        raise Rejected.one(
+            f"{kind} cannot be priced: no rate deck is in force for the org (R-deck-1)"
+        )
     summary = FileSummary()
+
+    def keep(_line: int, row: UsageRow) -> None:
+        summary.touch(*row.span)
+        sink(row)
+
+    read_csv(raw, gzipped, HEADERS[kind], parse, keep, summary)
+    return summary
+
+
+_Row = TypeVar("_Row")
+
+
+def read_csv(
+    raw: IO[bytes],
+    gzipped: bool,
+    header: str,
+    parse: Callable[[list[str]], _Row],
+    keep: Callable[[int, _Row], None],
+    summary: FileSummary,
+) -> None:
+    """Read a CSV file with an exact header, streaming: each record's cells go to `parse`, and
+    each parsed row with its line number to `keep`. Either may raise _RowError, which records a
+    problem on that line in `summary`; once the whole file is read, any problem raises Rejected.
+    """
     width = header.count(",") + 1
     try:
         lines = _numbered(text_lines(raw, gzipped))
@@ -282,13 +442,11 @@ def read_usage(
                 summary.problem(Problem(f"expected {width} columns, found {len(cells)}", number))
                 continue
             try:
-                row = parse(cells)
+                keep(number, parse(cells))
             except _RowError as e:
                 summary.problem(Problem(str(e), number, e.column, e.value[:200]))
                 continue
             summary.rows += 1
-            summary.touch(*row.span)
-            sink(row)
     except UnicodeDecodeError as e:
         raise Rejected.one(f"not UTF-8: {e.reason}") from e
     except (EOFError, OSError, zlib.error) as e:  # gzip raises these for a broken stream
@@ -297,7 +455,6 @@ def read_usage(
         raise Rejected.one(f"malformed CSV: {e}") from e
     if summary.problems:
         raise Rejected(summary.problems, summary.more_problems)
-    return summary
 
 
 def _numbered(lines: Iterator[str]) -> Iterator[tuple[int, str]]:
