@@ -152,9 +152,6 @@ HEADERS = {
     "numbers": "number,type,acquired_at,released_at",
     "calls": "call_id,started_at,direction,origin,destination,duration_s",
 }
-# Usage kinds recorded as received without validation: none any more (rate decks, which are not
-# usage, are handled by the ingest job itself).
-RECEIVED_ONLY: tuple[str, ...] = ()
 DIRECTIONS = ("inbound", "outbound")
 _KEY = re.compile(r"usage/(?P<org>[^/]+)/(?P<kind>[a-z]+)/[^/]+\.csv(?P<gz>\.gz)?")
 
@@ -168,7 +165,7 @@ class UsageKey:
 
 def parse_usage_key(key: str) -> UsageKey | None:
     m = _KEY.fullmatch(key)
-    if not m or m["kind"] not in (*HEADERS, *RECEIVED_ONLY):
+    if not m or m["kind"] not in HEADERS:
         return None
     return UsageKey(m["org"], m["kind"], bool(m["gz"]))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..adapters.ledger import Ledger, Org
 from ..adapters.usage_store import UsageStore
 from ..domain.contract import contract_from_json
-from ..domain.invoice import Invoice, InvoiceLine, adjustment_lines, billed_lines, period_invoice
+from ..domain.invoice import Invoice, InvoiceLine, adjustment_lines, billed_lines
 from ..domain.periods import billing_period
 from ..domain.schedule import period_key
 from .usage import rate_period
@@ -40,7 +40,7 @@ def pending_adjustments(ledger: Ledger, store: UsageStore, org: Org, before: int
             continue
         then = contract_from_json(record["contract"])
         period = billing_period(then.activation_date, index)
-        rerated = period_invoice(then, period, rate_period(store, then, period))
+        rerated = rate_period(store, then, period).invoice()
         lines += adjustment_lines(record["billed"], rerated, period)
         result.records[index] = (key, period_close_record(rerated, index, record["contract"]))
     result.lines = tuple(lines)

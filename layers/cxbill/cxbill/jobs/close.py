@@ -13,7 +13,7 @@ from ..adapters.ledger import AlreadyIssued, Issue, Ledger, Org, Orgs
 from ..adapters.pdf import render_invoice_pdf
 from ..adapters.settings import Settings
 from ..adapters.usage_store import UsageStore
-from ..domain.invoice import Invoice, one_time_invoice, opening_invoice, period_invoice
+from ..domain.invoice import Invoice, one_time_invoice, opening_invoice
 from ..domain.periods import billing_period
 from ..domain.rating import Chart
 from ..domain.schedule import Due, unbilled_charges
@@ -70,16 +70,16 @@ class CloseJob:
         if k > state.closed_periods:
             raise OutOfOrder(f"{key}: period {state.closed_periods} is not closed yet")
         period = billing_period(contract.activation_date, k)
-        usage = rate_period(self.store, contract, period)
+        rated = rate_period(self.store, contract, period)
         late = pending_adjustments(self.ledger, self.store, org, before=k)
-        invoice = period_invoice(contract, period, usage, adjustments=late.lines)
+        invoice = rated.invoice(adjustments=late.lines)
         terms = json.loads(org.item.contract)
         return self._issue(
             org,
             key,
             invoice,
             replace(state, closed_periods=k + 1),
-            usage.chart,
+            rated.licenses.chart,
             period_close_record(invoice, k, terms),
             late.records,
         )

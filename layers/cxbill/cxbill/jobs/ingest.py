@@ -13,21 +13,24 @@ from ..adapters.models import IngestionItem
 from ..adapters.settings import Settings
 from ..adapters.usage_store import Spool, UsageStore
 from ..domain.contract import MAX_CONTRACT_BYTES, Contract, parse_contract
+from ..domain.decks import Pricer, deck_from_json, deck_to_json, read_deck
 from ..domain.instants import date_ms, format_instant, ms_date
+from ..domain.money import CURRENCIES
 from ..domain.periods import billing_period, closed_periods_touched
 from ..domain.problems import Rejected
 from ..domain.schedule import trial_expiry
 from ..domain.usage import (
-    HEADERS,
-    RECEIVED_ONLY,
     FileSummary,
     UsageRow,
+    call_parser,
     parse_usage_key,
     read_usage,
 )
 
 _CONTRACT_KEY = re.compile(r"contracts/(?P<org>[^/]+)\.json")
-_RATES_KEY = re.compile(r"rates/[a-z]{2}(-[a-z]+)+-\d/[A-Z]{3}/(outbound|inbound)\.csv")
+_RATES_KEY = re.compile(
+    r"rates/(?P<region>[a-z]{2}(-[a-z]+)+-\d)/(?P<currency>[A-Z]{3})/(?P<direction>outbound|inbound)\.csv"
+)
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,8 @@ class IngestJob:
             return self._contract(upload, m["org"])
         if usage := parse_usage_key(upload.key):
             return self._usage(upload, usage.org_id, usage.kind, usage.gzipped)
-        if _RATES_KEY.fullmatch(upload.key):
-            return Outcome("received", reason="rate decks are stored, not yet used for billing")
+        if m := _RATES_KEY.fullmatch(upload.key):
+            return self._deck(upload, m["region"], m["currency"], m["direction"])
         raise Rejected.one(f"unknown upload key {upload.key!r}: not a place listed in SPEC 4.1")
 
     def _contract(self, upload: Upload, org_id: str) -> Outcome:
@@ -90,6 +93,28 @@ class IngestJob:
         self.orgs.save_contract(contract, raw, upload.key, upload.version, converting)
         return Outcome("accepted", rows=1)
 
+    def _deck(self, upload: Upload, region: str, currency: str, direction: str) -> Outcome:
+        """R-deck-1: a deck replaces the previous one whole, for calls ingested from now on."""
+        if currency not in CURRENCIES:
+            raise Rejected.one(f"rate decks are per accepted currency, not {currency!r}")
+        deck = read_deck(self.documents.open_upload(upload.key, upload.version), direction)
+        self.documents.put_deck(region, currency, direction, deck_to_json(deck))
+        return Outcome("accepted", rows=len(deck.rows))
+
+    def _pricer(self, contract: Contract) -> Pricer:
+        """The org's decks in force now; a calls file without any deck is rejected."""
+        decks = {
+            direction: self.documents.get_deck(contract.region, contract.currency, direction)
+            for direction in ("outbound", "inbound")
+        }
+        if not any(decks.values()):
+            raise Rejected.one(
+                f"no rate deck for {contract.region}/{contract.currency}: calls cannot be priced "
+                "(R-deck-1)"
+            )
+        outbound, inbound = (deck_from_json(d) if d else None for d in decks.values())
+        return Pricer(outbound, inbound)
+
     def _usage(self, upload: Upload, org_id: str, kind: str, gzipped: bool) -> Outcome:
         org = self.orgs.get(org_id)
         if org is None:
@@ -97,9 +122,6 @@ class IngestJob:
         expiry = trial_expiry(org.contract)
         if expiry is not None and upload.received_ms >= date_ms(expiry):
             raise Rejected.one(f"the trial of {org_id} expired on {expiry.isoformat()} (R-trial-1)")
-        if kind in RECEIVED_ONLY:
-            return Outcome("received", reason=f"{kind} are stored, not yet validated or billed")
-        assert kind in HEADERS
         closed_through, closed = _closed_through_ms(org), org.state.closed_periods
         activation = org.contract.activation_date
         spool, late = Spool(), 0
@@ -112,9 +134,14 @@ class IngestJob:
                 late += 1
                 late_periods.update(closed_periods_touched(activation, closed, *row.span))
 
+        parse = call_parser(self._pricer(org.contract)) if kind == "calls" else None
         try:
             summary = read_usage(
-                kind, self.documents.open_upload(upload.key, upload.version), gzipped, keep
+                kind,
+                self.documents.open_upload(upload.key, upload.version),
+                gzipped,
+                keep,
+                parse=parse,
             )
             if summary.rows:
                 seq = f"{upload.received_ms:015d}#{upload.key}#{upload.version}"

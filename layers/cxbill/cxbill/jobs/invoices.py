@@ -10,7 +10,6 @@ from ..adapters.documents import Documents
 from ..adapters.ledger import Ledger, Org, Orgs
 from ..adapters.settings import Settings
 from ..adapters.usage_store import UsageStore
-from ..domain.invoice import bill_to_date
 from ..domain.periods import BillingPeriod, billing_period, period_index_on
 from ..domain.subscription import assigned_at, subscription_view
 from .adjustments import pending_adjustments
@@ -92,8 +91,7 @@ class InvoiceDesk:
         """R-bill-1: the current period from its start through yesterday, as an estimate."""
         org, so_far = self._period_so_far(org_id, today)
         late = pending_adjustments(self.ledger, self.store, org, before=so_far.index)
-        usage = rate_period(self.store, org.contract, so_far)
-        invoice = bill_to_date(org.contract, so_far, usage, late.lines)
+        invoice = rate_period(self.store, org.contract, so_far).estimate(late.lines)
         record = invoice.as_json() if invoice else {"lines": [], "warnings": []}
         record.pop("number", None)
         return {
@@ -108,7 +106,7 @@ class InvoiceDesk:
         """Per product: licenses assigned now, committed, and used so far this period."""
         org, so_far = self._period_so_far(org_id, today)
         holders = assigned_at(self.store.load(org_id, "licenses", now_ms, now_ms + 1), now_ms)
-        used = rate_period(self.store, org.contract, so_far)
+        used = rate_period(self.store, org.contract, so_far).licenses
         return {
             "org_id": org_id,
             "license_model": org.contract.license_model,

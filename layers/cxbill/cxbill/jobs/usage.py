@@ -1,15 +1,62 @@
-"""Stored usage rated for a period: what a close and a bill to date both start from."""
+"""Stored usage rated for a period: what a close, an adjustment and a bill to date start from."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..adapters.usage_store import UsageStore
+from ..domain.charges import PeriodCharges, rate_charges
 from ..domain.contract import Contract
+from ..domain.invoice import Invoice, InvoiceLine, bill_to_date, period_invoice
 from ..domain.periods import BillingPeriod
 from ..domain.rating import LicenseUsage, rate_licenses
 
 
-def rate_period(store: UsageStore, contract: Contract, period: BillingPeriod) -> LicenseUsage:
+@dataclass(frozen=True)
+class RatedPeriod:
+    contract: Contract
+    period: BillingPeriod
+    licenses: LicenseUsage
+    charges: PeriodCharges
+
+    def invoice(self, adjustments: tuple[InvoiceLine, ...] = ()) -> Invoice | None:
+        """The period's close: arrears, the next prepay, and adjustments (R-invoice-6)."""
+        return period_invoice(
+            self.contract,
+            self.period,
+            self.licenses,
+            adjustments=adjustments,
+            charges=self.charges.lines,
+            charge_warnings=self.charges.warnings,
+        )
+
+    def estimate(self, adjustments: tuple[InvoiceLine, ...] = ()) -> Invoice | None:
+        """R-bill-1: the same, cut at the as-of date, without the next prepay."""
+        return bill_to_date(
+            self.contract,
+            self.period,
+            self.licenses,
+            adjustments,
+            self.charges.lines,
+            self.charges.warnings,
+        )
+
+
+def rate_period(store: UsageStore, contract: Contract, period: BillingPeriod) -> RatedPeriod:
     """Rate [period.start, period.end) from normalized usage (never the raw uploads)."""
-    sessions = store.load(contract.org_id, "logins", period.start_ms, period.end_ms)
-    assignments = store.load(contract.org_id, "licenses", period.start_ms, period.end_ms)
-    return rate_licenses(contract, period, sessions, assignments)
+    org_id, start, end = contract.org_id, period.start_ms, period.end_ms
+    licenses = rate_licenses(
+        contract,
+        period,
+        store.load(org_id, "logins", start, end),
+        store.load(org_id, "licenses", start, end),
+    )
+    charges = rate_charges(
+        contract,
+        period,
+        store.load(org_id, "resources", start, end),
+        store.load(org_id, "devices", start, end),
+        store.load(org_id, "numbers", start, end),
+        store.load(org_id, "calls", start, end),
+    )
+    return RatedPeriod(contract, period, licenses, charges)
