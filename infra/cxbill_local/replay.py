@@ -116,11 +116,7 @@ def write_outputs(cloud: LocalCloud, uploaded: list[str], out: Path) -> dict:
             if "total" in record:
                 totals[org_id][record["currency"]] += Decimal(record["total"])
     summary = {
-        "uploads": {
-            "accepted": statuses["accepted"],
-            "rejected": statuses["rejected"],
-            "received": statuses["received"],
-        },
+        "uploads": {"accepted": statuses["accepted"], "rejected": statuses["rejected"]},
         "invoices": dict(sorted(kinds.items())),
         "dead_letters": len(cloud.dead_letters),
         "totals": {

@@ -85,7 +85,7 @@ def call_row(
 # --- kinds and headers (4.1, 4.2) ---------------------------------------------------------------
 
 
-def test_4_2_every_usage_kind_has_its_exact_header_and_none_is_only_received():
+def test_4_2_every_usage_kind_has_its_exact_header():
     assert HEADERS["resources"] == "date,resource,quantity"
     assert HEADERS["devices"] == "device_id,type,active_from,active_to"
     assert HEADERS["numbers"] == "number,type,acquired_at,released_at"

@@ -35,6 +35,16 @@ ORGS = [
         "monthly",
         {
             "commitments": {"CX2": 4},
+            "resources": {
+                "ivr_minutes": {"included": "1000", "rate": "0.012"},
+                "storage_gb": {"included": "50", "rate": "0.25"},
+            },
+            "devices": {"physical_edge": {"monthly": "250.00"}, "phone": {"monthly": "4.00"}},
+            "numbers": {
+                "did": {"setup": "1.00", "monthly": "1.00"},
+                "toll_free": {"setup": "2.00", "monthly": "2.00"},
+            },
+            "telco": {"short_call_surcharge": "0.01"},
             "taxes": [
                 {"name": "State sales tax", "rate": "0.0625"},
                 {"name": "County tax", "rate": "0.0175"},
@@ -166,6 +176,63 @@ def write(day: date, key: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+DECK_HEADER = "prefix,country,service,rate_per_minute,min_s,increment_s\n"
+
+
+def telco(rng: random.Random) -> None:
+    """acme-us: rate decks, an inventory of devices and numbers, daily resources, weekly calls."""
+    start = date(2026, 3, 15)
+    write(
+        start,
+        "rates/us-east-1/USD/outbound.csv",
+        DECK_HEADER
+        + "1,US,outbound,0.0100,6,6\n44,GB,extended_outbound,0.0450,60,60\n"
+        + "49,DE,extended_outbound,0.0520,60,60\n",
+    )
+    write(start, "rates/us-east-1/USD/inbound.csv", DECK_HEADER + "1,US,inbound,0.0040,0,1\n")
+    write(
+        start,
+        "usage/acme-us/devices/inventory.csv",
+        "device_id,type,active_from,active_to\n"
+        "edge-1,physical_edge,2026-03-15T00:00:00Z,\n"
+        + "".join(f"phone-{i},phone,2026-03-15T00:00:00Z,\n" for i in range(6)),
+    )
+    write(
+        start,
+        "usage/acme-us/numbers/inventory.csv",
+        "number,type,acquired_at,released_at\n"
+        "+13125550100,did,2026-03-15T00:00:00Z,\n+13125550101,did,2026-03-15T00:00:00Z,\n"
+        "+18005550100,toll_free,2026-03-15T00:00:00Z,\n",
+    )
+    day = start
+    while day < date(2026, 5, 31):
+        upload_day = day + timedelta(days=7)
+        resources, calls = (
+            ["date,resource,quantity"],
+            ["call_id,started_at,direction,origin,destination,duration_s"],
+        )
+        for d in range(7):
+            when = day + timedelta(days=d)
+            resources.append(f"{when},ivr_minutes,{rng.randrange(20, 80)}")
+            resources.append(f"{when},storage_gb,{40 + (when - start).days // 3}")
+            for n in range(rng.randrange(3, 9)):
+                at = f"{when}T{rng.randrange(8, 18):02d}:{rng.randrange(60):02d}:00Z"
+                duration = rng.choice([3, 45, 61, 180, 600])
+                if n % 4 == 3:
+                    row = f"inbound,+1415555{n:04d},+13125550100,{duration}"
+                else:
+                    to = rng.choice(["+1212555", "+1646555", "+44207123", "+4930123"])
+                    row = f"outbound,+13125550100,{to}{n:04d},{duration}"
+                calls.append(f"call-{when:%Y%m%d}-{n},{at},{row}")
+        write(
+            upload_day,
+            f"usage/acme-us/resources/week-{day:%Y%m%d}.csv",
+            "\n".join(resources) + "\n",
+        )
+        write(upload_day, f"usage/acme-us/calls/week-{day:%Y%m%d}.csv", "\n".join(calls) + "\n")
+        day = upload_day
+
+
 def main() -> None:
     shutil.rmtree(ROOT / "uploads", ignore_errors=True)
     rng = random.Random(20260301)
@@ -185,6 +252,7 @@ def main() -> None:
             text = week[0] + "".join(w.split("\n", 1)[1] for w in week[1:])
             write(upload_day, f"usage/{org_id}/logins/week-{day:%Y%m%d}.csv", text)
             day = upload_day
+    telco(rng)
     # one export with a bad row: rejected whole, with a report
     write(
         date(2026, 4, 20),

@@ -107,7 +107,11 @@ def _issue_date(text: str) -> str:
 
 
 def _quantity(text: str) -> str:
-    return format_decimal(Decimal(text), locale=_LOCALE, decimal_quantization=False)
+    """Grouped, with exactly the record's decimal places ("216.80" stays 216.80)."""
+    quantity = Decimal(text)
+    places = max(0, -int(quantity.as_tuple().exponent))
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(quantity, format=pattern, locale=_LOCALE, decimal_quantization=False)
 
 
 def _money(text: str, currency: str) -> str:
