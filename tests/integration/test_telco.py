@@ -59,9 +59,9 @@ def test_charges_of_every_kind_on_the_period_invoice(telco):
         date(2026, 1, 23),
         "usage/acme/resources/jan.csv",
         (
-            "date,resource,quantity\n2026-01-20,ivr_minutes,60\n2026-01-21,ivr_minutes,70\n"
-            "2026-01-20,storage_gb,12\n2026-01-21,storage_gb,15\n"
-        ).encode(),
+            b"date,resource,quantity\n2026-01-20,ivr_minutes,60\n2026-01-21,ivr_minutes,70\n"
+            b"2026-01-20,storage_gb,12\n2026-01-21,storage_gb,15\n"
+        ),
     )
     telco.upload_on(
         date(2026, 1, 23),
@@ -72,10 +72,10 @@ def test_charges_of_every_kind_on_the_period_invoice(telco):
         date(2026, 1, 23),
         "usage/acme/numbers/all.csv",
         (
-            "number,type,acquired_at,released_at\n"
-            "+15550100001,did,2026-01-20T00:00:00Z,\n"  # acquired in P: monthly and setup
-            "+18005550100,toll_free,2025-12-01T00:00:00Z,\n"
-        ).encode(),
+            b"number,type,acquired_at,released_at\n"
+            b"+15550100001,did,2026-01-20T00:00:00Z,\n"  # acquired in P: monthly and setup
+            b"+18005550100,toll_free,2025-12-01T00:00:00Z,\n"
+        ),
     )  # before activation: monthly
     telco.run_daily(date(2026, 2, 16))
     (invoice,) = telco.invoices("acme")
