@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from cxbill.domain.instants import date_ms
+from cxbill.domain.reports import REPORTS
 from cxbill.jobs import wiring
 from cxbill.jobs.invoices import BadRequest, NotFound, parse_day, parse_range
 
@@ -105,6 +106,16 @@ def subscription(org_id: str) -> dict:
     as_of = _as_of()
     now_ms = int(now.timestamp() * 1000) if as_of == now.date() else date_ms(as_of)
     return wiring.invoice_desk().subscription(org_id, as_of, now_ms)
+
+
+@app.get("/orgs/<org_id>/reports/<report>")
+def usage_report(org_id: str, report: str) -> dict:
+    authorize(org_id)
+    if report not in REPORTS:
+        raise NotFound(report)
+    query = app.current_event.query_string_parameters or {}
+    first, last = parse_range(query.get("from"), query.get("to"), datetime.now(UTC).date())
+    return wiring.report_desk().generate(org_id, report, first, last)
 
 
 def _as_of() -> date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import IO
 
 from .aws import clients
@@ -47,6 +48,22 @@ class Documents:
         key = f"invoices/{org_id}/{number}.pdf"
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf")
         return key, hashlib.sha256(pdf).hexdigest()
+
+    def put_report(self, org_id: str, report: str, first: date, last: date, csv: IO[bytes]) -> str:
+        """A usage report at reports/<org_id>/<report>/<first>_<last>_<sha256 prefix>.csv: the
+        same rows always get the same name, and different rows never overwrite them."""
+        digest = hashlib.sha256()
+        while chunk := csv.read(1 << 20):
+            digest.update(chunk)
+        csv.seek(0)
+        name = f"{first.isoformat()}_{last.isoformat()}_{digest.hexdigest()[:16]}.csv"
+        key = f"reports/{org_id}/{report}/{name}"
+        extra = {
+            "ContentType": "text/csv; charset=utf-8",
+            "ContentDisposition": f'attachment; filename="{org_id}_{report}_{name}"',
+        }
+        self.s3.upload_fileobj(csv, self.bucket, key, ExtraArgs=extra)
+        return key
 
     # -- rate decks: one object per region, currency and direction, replaced whole (R-deck-1) --
     def put_deck(self, region: str, currency: str, direction: str, deck: dict) -> None:

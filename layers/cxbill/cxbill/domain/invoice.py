@@ -120,7 +120,8 @@ class Draft:
             )
 
 
-def _tier_name(contract: Contract, tier: str) -> str:
+def license_name(contract: Contract, tier: str) -> str:
+    """The license line a user of `tier` bills on (R-sub line names)."""
     n = tier[-1]
     if contract.license_model == "concurrent":
         return f"Cloud CX {n} Concurrent User"
@@ -150,7 +151,7 @@ def add_prepay(draft: Draft, contract: Contract, opens: BillingPeriod) -> None:
         draft.add(
             CORE,
             f"{tier}_PREPAY",
-            f"{_tier_name(contract, tier)} – Prepay",
+            f"{license_name(contract, tier)} – Prepay",
             service,
             months * contract.committed(tier),
             contract.price(tier, "prepay"),
@@ -163,7 +164,7 @@ def add_license_usage(draft: Draft, contract: Contract, period: BillingPeriod, u
     ramp = is_ramp(period.index, contract.ramp_periods)
     for tier in TIERS:
         actual = usage.actual[tier]
-        name = _tier_name(contract, tier)
+        name = license_name(contract, tier)
         if contract.license_model == "hourly":
             if not ramp or contract.ramp_license_billing == "actual":  # R-hourly-2
                 draft.add(CORE, f"{tier}_HOURS", name, span, actual, contract.price(tier, "hourly"))

@@ -78,7 +78,22 @@ def invoice_desk():
     return InvoiceDesk(settings())
 
 
+@cache
+def report_desk():
+    from .reports import ReportDesk
+
+    return ReportDesk(settings())
+
+
 def reset() -> None:
     """Forget every cached job and setting (a new environment: tests, the local stand-in)."""
-    for factory in (settings, idempotency, ingest_job, close_job, daily_job, invoice_desk):
+    for factory in (
+        settings,
+        idempotency,
+        ingest_job,
+        close_job,
+        daily_job,
+        invoice_desk,
+        report_desk,
+    ):
         factory.cache_clear()

@@ -1,0 +1,399 @@
+"""Usage reports (SPEC 7): CSV for an org and a date range, both ends included.
+
+Pure: rows in, CSV text out. Each report is built from windows of the range (a billing period, or
+a run of whole days), so a caller can load one window of usage at a time and memory stays bounded
+by a window, never by the range (SPEC 11); the `*_rows` functions yield the cells of one window,
+and `write_csv` / `csv_text` put a header and rows together.
+
+Cells: free text (ids, emails, names, countries) goes through `text`, which defuses spreadsheet
+formulas; typed cells (dates, instants, E.164 numbers, integers, decimals) are written as they are.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
+from typing import TextIO
+
+from .charges import DEVICE_NAMES, held
+from .contract import ADD_ONS, RESOURCES, TIERS, Contract
+from .coverage import daily_sustained_peaks, user_coverage
+from .instants import DAY_MS, date_ms, format_instant
+from .invoice import ADD_ON_NAMES, license_name
+from .periods import BillingPeriod, billing_period, period_index_on
+from .rating import TIER_RANK, overlaps
+from .usage import Assignment, Call, Device, ResourceUse, Session
+
+Row = tuple[str, ...]
+
+HEADERS: dict[str, Row] = {
+    "billable_usage": ("charge_name", "entity", "timestamp"),
+    "concurrent_usage": ("date", "peak_concurrent_users", "minutes_at_peak", "sustained_peak"),
+    "resources_usage": ("date", "resource", "quantity"),
+    "voice_usage": (
+        "call_id",
+        "started_at",
+        "direction",
+        "origin",
+        "destination",
+        "country",
+        "service",
+        "duration_s",
+        "adjusted_duration_s",
+        "rate_per_minute",
+        "cost",
+    ),
+    "user_hours": ("date", "user_id", "email", "logged_in"),
+}
+REPORTS = tuple(HEADERS)
+COST_COLUMNS = ("rate_per_minute", "cost")  # R-report-1: never in a partner org's reports
+WINDOW_DAYS = 31  # daily reports are built a month of usage at a time
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"\+\d{8,15}")
+_MINUTE_MS = 60_000
+_SPECIAL = frozenset(',"\r\n')
+
+
+def header(report: str, with_cost: bool = True) -> Row:
+    columns = HEADERS[report]
+    return columns if with_cost else tuple(c for c in columns if c not in COST_COLUMNS)
+
+
+# -- cells -----------------------------------------------------------------------------------------
+
+
+def text(value: str) -> str:
+    """A free-text cell: one a spreadsheet would read as a formula gets a leading `'`."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def e164(value: str) -> str:
+    """An E.164 number is typed and written as it is; anything else is free text."""
+    return value if _E164.fullmatch(value) else text(value)
+
+
+def decimal(value: Decimal) -> str:
+    return f"{value:f}"  # never an exponent
+
+
+def logged_in(ms: int) -> str:
+    """`HH:MM:SS:mmm`; a whole day is 24:00:00:000."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{millis:03d}"
+
+
+def _field(cell: str) -> str:
+    """RFC 4180: a field holding a comma, a quote, CR or LF is quoted, its quotes doubled.
+    (Python 3.11's csv.writer leaves a bare CR unquoted when lines end with LF alone.)"""
+    if any(c in cell for c in _SPECIAL):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def write_csv(columns: Row, rows: Iterable[Row], out: TextIO) -> None:
+    """RFC 4180 with LF line ends, header first."""
+    for row in chain((columns,), rows):
+        out.write(",".join(map(_field, row)) + "\n")
+
+
+def csv_text(columns: Row, rows: Iterable[Row]) -> str:
+    out = io.StringIO()
+    write_csv(columns, rows, out)
+    return out.getvalue()
+
+
+# -- ranges and windows ----------------------------------------------------------------------------
+
+
+def range_ms(first: date, last: date) -> tuple[int, int]:
+    """[first 00:00, last + 1 day 00:00): both ends of the range included."""
+    return date_ms(first), date_ms(last + timedelta(days=1))
+
+
+def day_windows(first: date, last: date, days: int = WINDOW_DAYS) -> list[tuple[date, date]]:
+    """The range cut into runs of at most `days` days, (first, last) of each, both included."""
+    windows = []
+    while first <= last:
+        end = min(last, first + timedelta(days=days - 1))
+        windows.append((first, end))
+        first = end + timedelta(days=1)
+    return windows
+
+
+def periods_overlapping(activation: date, first: date, last: date) -> list[BillingPeriod]:
+    """The org's billing periods holding at least one day of the range (none before activation)."""
+    if last < activation:
+        return []
+    k0 = period_index_on(activation, max(first, activation))
+    k1 = period_index_on(activation, last)
+    return [billing_period(activation, k) for k in range(k0, k1 + 1)]
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+class _Emails:
+    """Each user's email as of their latest billable session seen (the user id when blank)."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, tuple[int, str, str]] = {}
+
+    def see(self, s: Session) -> None:
+        mark = (s.login_ms, s.session_id, s.email)
+        if mark > self._latest.get(s.user_id, (-(2**63), "", "")):
+            self._latest[s.user_id] = mark
+
+    def __getitem__(self, user_id: str) -> str:
+        return self._latest[user_id][2] or user_id
+
+
+# -- billable_usage --------------------------------------------------------------------------------
+
+
+def period_products(
+    assignments: Iterable[Assignment], users: set[str], p_start: int, p_end: int
+) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """R-tier-1: each user's highest CX tier assigned at any instant of P, and their add-ons."""
+    tiers: dict[str, str] = {}
+    add_ons: dict[str, set[str]] = defaultdict(set)
+    for a in assignments:
+        if a.user_id not in users or a.assigned_ms == a.unassigned_ms:
+            continue  # a zero-length assignment overlaps no period
+        if not overlaps(a.assigned_ms, a.unassigned_ms, p_start, p_end):
+            continue
+        if a.product in TIER_RANK:
+            if a.user_id not in tiers or TIER_RANK[a.product] > TIER_RANK[tiers[a.user_id]]:
+                tiers[a.user_id] = a.product
+        else:
+            add_ons[a.user_id].add(a.product)
+    return tiers, add_ons
+
+
+def billable_usage_rows(
+    contract: Contract,
+    period: BillingPeriod,
+    first: date,
+    last: date,
+    sessions: Iterable[Session],
+    assignments: Iterable[Assignment],
+    devices: Iterable[Device],
+) -> list[Row]:
+    """What `period` bills for the part of it inside the range: each user with a billable login
+    there at their license line, their add-ons (CX1/CX2 only, R-named-3), each device active there.
+
+    Who is listed is decided by the days of the range; what they bill (period tier, device type)
+    and when their charge began (first billable login, activation, clamped to the period start)
+    by the whole period, as its invoice does.
+    """
+    p_start, p_end = period.start_ms, period.end_ms
+    r_start, r_end = range_ms(first, last)
+    w_start, w_end = max(p_start, r_start), min(p_end, r_end)
+
+    since: dict[str, int] = {}
+    listed: set[str] = set()
+    emails = _Emails()
+    for s in sessions:
+        if not s.billable or not overlaps(s.login_ms, s.logout_ms, p_start, p_end):
+            continue
+        at = max(s.login_ms, p_start)
+        since[s.user_id] = min(since.get(s.user_id, at), at)
+        emails.see(s)
+        if overlaps(s.login_ms, s.logout_ms, w_start, w_end):
+            listed.add(s.user_id)
+
+    tiers, add_ons = period_products(assignments, listed, p_start, p_end)
+    users = sorted(listed, key=lambda u: (since[u], emails[u], u))
+    tier = {u: tiers.get(u, contract.default_tier) for u in users}  # R-tier-2
+    rows: list[Row] = []
+    for t in TIERS:
+        name = text(license_name(contract, t))
+        rows += [(name, text(emails[u]), format_instant(since[u])) for u in users if tier[u] == t]
+    for add_on in ADD_ONS:  # R-named-3: add-ons ride on CX1/CX2 only
+        name = text(ADD_ON_NAMES[add_on])
+        rows += [
+            (name, text(emails[u]), format_instant(since[u]))
+            for u in users
+            if add_on in add_ons.get(u, ()) and tier[u] in ("CX1", "CX2")
+        ]
+    rows.extend(_device_rows(devices, p_start, p_end, w_start, w_end))
+    return rows
+
+
+def _device_rows(
+    devices: Iterable[Device], p_start: int, p_end: int, w_start: int, w_end: int
+) -> list[Row]:
+    """R-dev-1: one row per device id active in the window, typed by its latest row in P."""
+    latest: dict[str, tuple[int, str]] = {}
+    since: dict[str, int] = {}
+    listed: set[str] = set()
+    for d in devices:
+        if not held(d.active_from_ms, d.active_to_ms, p_start, p_end):
+            continue
+        mark = (d.active_from_ms, d.type)
+        latest[d.device_id] = max(latest.get(d.device_id, mark), mark)
+        at = max(d.active_from_ms, p_start)
+        since[d.device_id] = min(since.get(d.device_id, at), at)
+        if held(d.active_from_ms, d.active_to_ms, w_start, w_end):
+            listed.add(d.device_id)
+    order = {kind: i for i, kind in enumerate(DEVICE_NAMES)}
+    ids = sorted(
+        listed, key=lambda i: (order.get(latest[i][1], len(order)), latest[i][1], since[i], i)
+    )
+    return [
+        (text(DEVICE_NAMES.get(latest[i][1], latest[i][1])), text(i), format_instant(since[i]))
+        for i in ids
+    ]
+
+
+def billable_usage(
+    contract: Contract,
+    first: date,
+    last: date,
+    sessions: Sequence[Session],
+    assignments: Sequence[Assignment],
+    devices: Sequence[Device] = (),
+) -> str:
+    rows: list[Row] = []
+    for period in periods_overlapping(contract.activation_date, first, last):
+        rows += billable_usage_rows(contract, period, first, last, sessions, assignments, devices)
+    return csv_text(HEADERS["billable_usage"], rows)
+
+
+# -- concurrent_usage ------------------------------------------------------------------------------
+
+
+def _billable_coverage(sessions: Iterable[Session], start_ms: int, end_ms: int):
+    return user_coverage(
+        ((s.user_id, s.login_ms, s.logout_ms) for s in sessions if s.billable), start_ms, end_ms
+    )
+
+
+def concurrent_usage_rows(first: date, last: date, sessions: Iterable[Session]) -> Iterator[Row]:
+    """Per UTC day: the highest c(t) (R-conc-1), the minutes it was held, the sustained peak."""
+    start, end = range_ms(first, last)
+    coverage = _billable_coverage(sessions, start, end)
+    days = _days(first, last)
+    # One sweep of c(t) over the range with midnights as breakpoints: no segment spans two days.
+    delta: dict[int, int] = defaultdict(int)
+    for d in days:
+        delta[date_ms(d)] += 0
+    for spans in coverage.values():
+        for s, e in spans:
+            delta[s] += 1
+            delta[e] -= 1
+    peak, held_ms = [0] * len(days), [0] * len(days)
+    xs = sorted(delta)
+    level = 0
+    for x, nxt in zip(xs, [*xs[1:], end], strict=True):
+        level += delta[x]
+        if x >= end:
+            break
+        i = (x - start) // DAY_MS
+        if level > peak[i]:
+            peak[i], held_ms[i] = level, 0
+        if level == peak[i]:
+            held_ms[i] += nxt - x
+    sustained = daily_sustained_peaks(coverage, start, end)
+    for i, d in enumerate(days):
+        minutes = Decimal(held_ms[i] if peak[i] else 0) / _MINUTE_MS
+        yield (
+            d.isoformat(),
+            str(peak[i]),
+            decimal(minutes.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+            str(sustained[i]),
+        )
+
+
+def concurrent_usage(first: date, last: date, sessions: Iterable[Session]) -> str:
+    return csv_text(HEADERS["concurrent_usage"], concurrent_usage_rows(first, last, sessions))
+
+
+# -- resources_usage -------------------------------------------------------------------------------
+
+
+def resources_usage_rows(first: date, last: date, uses: Iterable[ResourceUse]) -> Iterator[Row]:
+    """Every day of the range and every resource (4.2.3), the stored quantity or 0."""
+    start, end = range_ms(first, last)
+    stored: dict[tuple[int, str], Decimal] = {}
+    for use in uses:
+        if start <= use.day_ms < end:
+            stored[use.day_ms, use.resource] = use.quantity
+    names = list(RESOURCES) + sorted({r for _, r in stored} - set(RESOURCES))
+    for d in _days(first, last):
+        for resource in names:
+            quantity = stored.get((date_ms(d), resource), Decimal(0))
+            yield d.isoformat(), text(resource), decimal(quantity)
+
+
+def resources_usage(first: date, last: date, uses: Iterable[ResourceUse]) -> str:
+    return csv_text(HEADERS["resources_usage"], resources_usage_rows(first, last, uses))
+
+
+# -- voice_usage -----------------------------------------------------------------------------------
+
+
+def voice_usage_rows(
+    first: date, last: date, calls: Iterable[Call], with_cost: bool = True
+) -> Iterator[Row]:
+    """The calls started in the range, in order; no cost columns for a partner (R-report-1)."""
+    start, end = range_ms(first, last)
+    for c in sorted(
+        (c for c in calls if start <= c.started_ms < end), key=lambda c: (c.started_ms, c.call_id)
+    ):
+        row: Row = (
+            text(c.call_id),
+            format_instant(c.started_ms),
+            text(c.direction),
+            e164(c.origin),
+            e164(c.destination),
+            text(c.country),
+            text(c.service),
+            str(c.duration_s),
+            str(c.adjusted_duration_s),
+        )
+        yield (*row, decimal(c.rate_per_minute), decimal(c.cost)) if with_cost else row
+
+
+def voice_usage(first: date, last: date, calls: Iterable[Call], with_cost: bool = True) -> str:
+    return csv_text(
+        header("voice_usage", with_cost), voice_usage_rows(first, last, calls, with_cost)
+    )
+
+
+# -- user_hours ------------------------------------------------------------------------------------
+
+
+def user_hours_rows(first: date, last: date, sessions: Iterable[Session]) -> Iterator[Row]:
+    """One row per user and UTC day with billable time: the union of their sessions that day."""
+    start, end = range_ms(first, last)
+    emails = _Emails()
+    billable = []
+    for s in sessions:
+        if s.billable and overlaps(s.login_ms, s.logout_ms, start, end):
+            billable.append(s)
+            emails.see(s)
+    per_day: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for user, spans in _billable_coverage(billable, start, end).items():
+        for s, e in spans:
+            while s < e:  # split at each midnight the span crosses
+                day = s - s % DAY_MS
+                cut = min(e, day + DAY_MS)
+                per_day[day][user] += cut - s
+                s = cut
+    for d in _days(first, last):
+        users = per_day.get(date_ms(d), {})
+        for user in sorted(users):
+            yield d.isoformat(), text(user), text(emails[user]), logged_in(users[user])
+
+
+def user_hours(first: date, last: date, sessions: Iterable[Session]) -> str:
+    return csv_text(HEADERS["user_hours"], user_hours_rows(first, last, sessions))

@@ -1,0 +1,349 @@
+"""Usage reports (SPEC 7): exact CSV text for small inputs, the formula-injection rule, and
+R-report-1 (no cost columns for partner orgs)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from cxbill.domain.instants import parse_instant
+from cxbill.domain.reports import (
+    billable_usage,
+    concurrent_usage,
+    concurrent_usage_rows,
+    day_windows,
+    e164,
+    logged_in,
+    periods_overlapping,
+    resources_usage,
+    text,
+    user_hours,
+    user_hours_rows,
+    voice_usage,
+)
+from cxbill.domain.usage import OPEN_END, Assignment, Call, Device, ResourceUse, Session
+
+D = Decimal
+ACTIVATION = date(2026, 1, 15)  # periods [01-15, 02-15), [02-15, 03-15), ...
+
+
+def ms(text: str) -> int:
+    """'2026-02-01T09:00' or '2026-02-01T09:00:00.250' (UTC) as epoch ms."""
+    return parse_instant(text + (":00Z" if len(text) == 16 else "Z"))
+
+
+def session(
+    user: str, login: str, logout: str, client: str = "web", email: str | None = None
+) -> Session:
+    email = f"{user}@x.com" if email is None else email
+    return Session(f"{user}-{login}-{client}", user, email, client, ms(login), ms(logout))
+
+
+def assign(user: str, product: str, start: str = "2026-01-01T00:00", end: str | None = None):
+    return Assignment(
+        user, f"{user}@x.com", product, ms(start), OPEN_END if end is None else ms(end)
+    )
+
+
+def device(device_id: str, kind: str, start: str, end: str | None = None) -> Device:
+    return Device(device_id, kind, ms(start), OPEN_END if end is None else ms(end))
+
+
+def lines(*rows: str) -> str:
+    return "".join(row + "\n" for row in rows)
+
+
+def day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+# -- cells: spreadsheet formula injection ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["=cmd", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_free_text_starting_a_formula_gets_a_quote(value):
+    assert text(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["", "alice@x.com", "a=b", "u-1", "Cloud CX 1 User"])
+def test_other_free_text_is_written_as_it_is(value):
+    assert text(value) == value
+
+
+def test_e164_numbers_are_typed_and_untouched_but_other_text_in_their_place_is_not():
+    assert e164("+15550100") == "+15550100"
+    assert e164("+442071838750") == "+442071838750"
+    assert e164("+1 555 0100") == "'+1 555 0100"
+    assert e164("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+
+
+def test_cells_are_rfc_4180_and_read_back_as_written():
+    sessions = [
+        session("\ru", "2026-02-01T09:00", "2026-02-01T09:01", email='=1,"2"'),
+        session("v\nw", "2026-02-01T09:00", "2026-02-01T09:02", email='"=1",2'),
+    ]
+    out = user_hours(day("2026-02-01"), day("2026-02-01"), sessions)
+    assert out == (
+        "date,user_id,email,logged_in\n"
+        '2026-02-01,"\'\ru","\'=1,""2""",00:01:00:000\n'
+        '2026-02-01,"v\nw","""=1"",2",00:02:00:000\n'  # a leading quote is no formula
+    )
+    assert list(csv.reader(io.StringIO(out, newline=""))) == [
+        ["date", "user_id", "email", "logged_in"],
+        ["2026-02-01", "'\ru", '\'=1,"2"', "00:01:00:000"],
+        ["2026-02-01", "v\nw", '"=1",2', "00:02:00:000"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("millis", "shown"),
+    [
+        (0, "00:00:00:000"),
+        (1, "00:00:00:001"),
+        (3_723_004, "01:02:03:004"),
+        (86_400_000, "24:00:00:000"),
+    ],
+)
+def test_logged_in_is_hh_mm_ss_mmm(millis, shown):
+    assert logged_in(millis) == shown
+
+
+# -- billable_usage --------------------------------------------------------------------------------
+
+
+def test_billable_usage_per_period_license_add_on_and_device_rows(make_contract):
+    """Range 02-01..02-20 touches P0 [01-15, 02-15) and P1 [02-15, 03-15)."""
+    sessions = [
+        session("u1", "2026-02-01T09:00", "2026-02-01T10:00"),
+        session("u1", "2026-02-14T23:00", "2026-02-15T01:00", "desktop"),  # bills in P0 and P1
+        session("u2", "2026-01-20T08:00", "2026-01-20T09:00"),  # before the range, in P0
+        session("u2", "2026-02-10T08:00", "2026-02-10T09:00", "mobile"),
+        session("u3", "2026-02-05T08:00", "2026-02-05T09:00", "api"),  # not billable
+        session("u4", "2026-02-16T12:00:00.250", "2026-02-16T13:00"),  # no license: default CX1
+        session("u5", "2026-02-17T08:00", "2026-02-17T09:00"),
+        session("u6", "2026-02-19T08:00", "2026-02-19T09:00", email="=cmd"),
+        session("u7", "2026-02-21T08:00", "2026-02-21T09:00"),  # after the range
+    ]
+    assignments = [
+        assign("u1", "CX1"),
+        assign("u1", "CX2", "2026-02-20T00:00"),  # R-tier-1: P1's tier, even after the range
+        assign("u2", "CX1"),
+        assign("u2", "DIGITAL"),
+        assign("u5", "CX3"),
+        assign("u5", "WEM"),  # R-named-3: no add-on on CX3
+        assign("u6", "CX1"),
+        assign("u7", "CX1"),
+    ]
+    devices = [
+        device("edge-1", "physical_edge", "2026-01-01T00:00"),
+        device("ph-0", "phone", "2026-02-03T00:00", "2026-02-03T00:00"),  # zero-length: never
+        device("=evil", "phone", "2026-02-18T10:00"),
+        device("late", "virtual_edge", "2026-02-25T00:00"),  # after the range
+    ]
+
+    out = billable_usage(
+        make_contract(), day("2026-02-01"), day("2026-02-20"), sessions, assignments, devices
+    )
+
+    assert out == lines(
+        "charge_name,entity,timestamp",
+        "Cloud CX 1 User,u2@x.com,2026-01-20T08:00:00Z",
+        "Cloud CX 1 User,u1@x.com,2026-02-01T09:00:00Z",
+        "Digital Add-on,u2@x.com,2026-01-20T08:00:00Z",
+        "Physical Edge,edge-1,2026-01-15T00:00:00Z",
+        "Cloud CX 1 User,u4@x.com,2026-02-16T12:00:00.250Z",
+        "Cloud CX 1 User,'=cmd,2026-02-19T08:00:00Z",
+        "Cloud CX 2 User,u1@x.com,2026-02-15T00:00:00Z",
+        "Cloud CX 3 User,u5@x.com,2026-02-17T08:00:00Z",
+        "Physical Edge,edge-1,2026-02-15T00:00:00Z",
+        "Phone,'=evil,2026-02-18T10:00:00Z",
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [("concurrent", "Cloud CX 2 Concurrent User"), ("hourly", "Cloud CX 2 User Hours")],
+)
+def test_billable_usage_names_the_license_line_of_the_model(make_contract, model, name):
+    out = billable_usage(
+        make_contract(license_model=model, default_tier="CX2"),
+        day("2026-02-01"),
+        day("2026-02-01"),
+        [session("u1", "2026-02-01T09:00", "2026-02-01T10:00")],
+        [],
+    )
+    assert out == lines("charge_name,entity,timestamp", f"{name},u1@x.com,2026-02-01T09:00:00Z")
+
+
+def test_billable_usage_before_activation_is_only_a_header(make_contract):
+    sessions = [session("u1", "2026-01-10T09:00", "2026-01-10T10:00")]
+    out = billable_usage(make_contract(), day("2026-01-01"), day("2026-01-14"), sessions, [])
+    assert out == "charge_name,entity,timestamp\n"
+    assert periods_overlapping(ACTIVATION, day("2026-01-01"), day("2026-01-14")) == []
+    assert [
+        p.index for p in periods_overlapping(ACTIVATION, day("2026-01-01"), day("2026-03-15"))
+    ] == [
+        0,
+        1,
+        2,
+    ]
+
+
+# -- concurrent_usage ------------------------------------------------------------------------------
+
+
+def test_concurrent_usage_per_day_with_zeros_on_days_without_usage():
+    # 02-01 is R-conc-4: 10 users 09:00-17:00, 3 more 09:00-09:20, 2 of them again 10:00-11:00.
+    sessions = [session(f"a{i}", "2026-02-01T09:00", "2026-02-01T17:00") for i in range(10)]
+    sessions += [session(f"b{i}", "2026-02-01T09:00", "2026-02-01T09:20") for i in range(3)]
+    sessions += [session(f"b{i}", "2026-02-01T10:00", "2026-02-01T11:00") for i in range(2)]
+    sessions += [
+        session("a0", "2026-02-01T09:00", "2026-02-01T09:30", "desktop"),  # a0 counts once
+        session("x", "2026-02-01T09:00", "2026-02-01T17:00", "teams"),  # not billable
+        # 02-03: one user from 23:49:59.700 on, into 02-04 (outside the range): 10.005 minutes
+        session("c", "2026-02-03T23:49:59.700", "2026-02-04T01:00"),
+    ]
+
+    out = concurrent_usage(day("2026-02-01"), day("2026-02-03"), sessions)
+
+    assert out == lines(
+        "date,peak_concurrent_users,minutes_at_peak,sustained_peak",
+        "2026-02-01,13,20.00,12",
+        "2026-02-02,0,0.00,0",
+        "2026-02-03,1,10.01,0",  # half-up to 2 decimals
+    )
+
+
+def test_concurrent_usage_minutes_at_peak_add_up_over_the_day():
+    sessions = [
+        session("u1", "2026-02-01T08:00", "2026-02-01T08:10"),
+        session("u1", "2026-02-01T12:00", "2026-02-01T12:45"),
+    ]
+    out = concurrent_usage(day("2026-02-01"), day("2026-02-01"), sessions)
+    assert out == lines(
+        "date,peak_concurrent_users,minutes_at_peak,sustained_peak", "2026-02-01,1,55.00,1"
+    )
+
+
+def test_daily_reports_built_window_by_window_equal_the_whole_range():
+    sessions = [
+        session("u1", "2026-02-01T20:00", "2026-02-03T04:00"),
+        session("u2", "2026-02-02T23:00", "2026-02-03T00:30"),
+    ]
+    first, last = day("2026-02-01"), day("2026-02-04")
+    windows = day_windows(first, last, days=1)
+    assert len(windows) == 4
+    for rows in (concurrent_usage_rows, user_hours_rows):
+        whole = list(rows(first, last, sessions))
+        assert [r for w in windows for r in rows(*w, sessions)] == whole
+
+
+def test_day_windows_tile_the_range():
+    assert day_windows(day("2026-01-01"), day("2026-03-05")) == [
+        (day("2026-01-01"), day("2026-01-31")),
+        (day("2026-02-01"), day("2026-03-03")),
+        (day("2026-03-04"), day("2026-03-05")),
+    ]
+
+
+# -- resources_usage -------------------------------------------------------------------------------
+
+
+def test_resources_usage_lists_every_day_and_resource_with_zeros():
+    uses = [
+        ResourceUse(ms("2026-02-01T00:00"), "ivr_minutes", D("12.5")),
+        ResourceUse(ms("2026-02-02T00:00"), "storage_gb", D("3.50")),
+        ResourceUse(ms("2026-02-03T00:00"), "ivr_minutes", D("99")),  # after the range
+    ]
+    out = resources_usage(day("2026-02-01"), day("2026-02-02"), uses)
+    assert out == lines(
+        "date,resource,quantity",
+        "2026-02-01,ivr_minutes,12.5",
+        "2026-02-01,storage_gb,0",
+        "2026-02-01,sms_messages,0",
+        "2026-02-01,api_requests,0",
+        "2026-02-01,byoc_minutes,0",
+        "2026-02-02,ivr_minutes,0",
+        "2026-02-02,storage_gb,3.50",
+        "2026-02-02,sms_messages,0",
+        "2026-02-02,api_requests,0",
+        "2026-02-02,byoc_minutes,0",
+    )
+
+
+# -- voice_usage -----------------------------------------------------------------------------------
+
+CALLS = [
+    Call(
+        "c-2",
+        ms("2026-02-01T10:00:00.500"),
+        "outbound",
+        "+15550100",
+        "+442071838750",
+        61,
+        "GB",
+        "extended_outbound",
+        D("0.0500"),
+        66,
+        D("0.0550"),
+    ),
+    Call("-1+1", ms("2026-02-01T09:00"), "inbound", "+15550199", "+18005550100", 0, "US",
+         "inbound", D("0.0060"), 0, D("0.0000")),
+    Call("c-3", ms("2026-02-02T00:00"), "outbound", "+15550100", "+15550101", 3, "US",
+         "outbound", D("0.0100"), 6, D("0.0010")),  # after the range
+]  # fmt: skip
+
+
+def test_voice_usage_lists_calls_started_in_the_range_in_order():
+    out = voice_usage(day("2026-02-01"), day("2026-02-01"), CALLS)
+    assert out == lines(
+        "call_id,started_at,direction,origin,destination,country,service,duration_s,"
+        "adjusted_duration_s,rate_per_minute,cost",
+        "'-1+1,2026-02-01T09:00:00Z,inbound,+15550199,+18005550100,US,inbound,0,0,0.0060,0.0000",
+        "c-2,2026-02-01T10:00:00.500Z,outbound,+15550100,+442071838750,GB,extended_outbound,"
+        "61,66,0.0500,0.0550",
+    )
+
+
+def test_r_report_1_partner_voice_usage_has_no_cost_columns():
+    out = voice_usage(day("2026-02-01"), day("2026-02-01"), CALLS, with_cost=False)
+    assert out == lines(
+        "call_id,started_at,direction,origin,destination,country,service,duration_s,"
+        "adjusted_duration_s",
+        "'-1+1,2026-02-01T09:00:00Z,inbound,+15550199,+18005550100,US,inbound,0,0",
+        "c-2,2026-02-01T10:00:00.500Z,outbound,+15550100,+442071838750,GB,extended_outbound,61,66",
+    )
+    assert "0.0550" not in out and "rate_per_minute" not in out
+
+
+# -- user_hours ------------------------------------------------------------------------------------
+
+
+def test_user_hours_one_row_per_user_and_day_with_billable_time():
+    sessions = [
+        session("a", "2026-02-01T22:00", "2026-02-02T02:00:00.500"),
+        session("a", "2026-02-01T23:00", "2026-02-01T23:30", "desktop"),  # overlaps: counted once
+        session("a", "2026-02-02T05:00", "2026-02-02T06:00", "teams"),  # not billable
+        session("b", "2026-02-02T00:00", "2026-02-03T00:00", "mobile"),  # the whole day
+        session("c", "2026-02-01T12:00", "2026-02-01T12:00"),  # zero-length: no time
+        session("@d", "2026-02-02T23:59:59.999", "2026-02-03T08:00"),
+    ]
+    out = user_hours(day("2026-02-01"), day("2026-02-03"), sessions)
+    assert out == lines(
+        "date,user_id,email,logged_in",
+        "2026-02-01,a,a@x.com,02:00:00:000",
+        "2026-02-02,'@d,'@d@x.com,00:00:00:001",
+        "2026-02-02,a,a@x.com,02:00:00:500",
+        "2026-02-02,b,b@x.com,24:00:00:000",
+        "2026-02-03,'@d,'@d@x.com,08:00:00:000",
+    )
+
+
+def test_user_hours_falls_back_to_the_user_id_without_an_email():
+    sessions = [session("u1", "2026-02-01T09:00", "2026-02-01T09:30", email="")]
+    out = user_hours(day("2026-02-01"), day("2026-02-02"), sessions)
+    assert out == lines("date,user_id,email,logged_in", "2026-02-01,u1,u1,00:30:00:000")
