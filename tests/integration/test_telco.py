@@ -126,3 +126,32 @@ def test_r_deck_1_a_new_deck_never_reprices_stored_calls(telco):
     (invoice,) = telco.invoices("acme")
     amounts = {line["product"]: line["amount"] for line in invoice["lines"]}
     assert amounts["outbound_us"] == "0.01"
+
+
+def test_r_call_4_voice_report_costs_add_up_to_each_calling_line(telco):
+    import csv
+    import io
+    from collections import defaultdict
+    from decimal import ROUND_HALF_UP, Decimal
+    from urllib.parse import unquote, urlsplit
+
+    upload_decks(telco, date(2026, 1, 15))
+    telco.upload_on(date(2026, 1, 23), "usage/acme/calls/jan.csv", CALLS.encode())
+    telco.run_daily(date(2026, 2, 16))
+    (invoice,) = telco.invoices("acme")
+    claims = {"org_id": "acme", "permissions": ["billing:all"]}
+    response = telco.api(
+        "/orgs/acme/reports/voice_usage", claims, {"from": "2026-01-15", "to": "2026-02-14"}
+    )
+    key = unquote(urlsplit(response["body"]["url"]).path).split("/", 2)[2]
+    rows = list(csv.DictReader(io.StringIO(telco.get_document(key).decode())))
+    assert len(rows) == 4
+    costs: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        region = "us" if row["country"] == "US" else "intl"
+        costs[f"{row['service']}_{region}"] += Decimal(row["cost"])
+    lines = {line["product"]: line["amount"] for line in invoice["lines"] if line["rate"] is None}
+    assert lines == {
+        product: str(total.quantize(Decimal("0.01"), ROUND_HALF_UP))
+        for product, total in costs.items()
+    }
