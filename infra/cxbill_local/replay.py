@@ -11,24 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from cxbill.adapters.models import IngestionItem, LedgerItem
+from cxbill.domain.invoice import RECORD_KEYS
 
 from .runtime import LocalCloud, local_cloud
-
-RECORD_KEYS = (
-    "number",
-    "kind",
-    "org_id",
-    "issue_date",
-    "due_date",
-    "currency",
-    "period_start",
-    "period_end",
-    "lines",
-    "subtotal",
-    "taxes",
-    "total",
-    "warnings",
-)
 
 
 class ScenarioError(Exception):

@@ -20,6 +20,22 @@ DEVICES = "Device charges"
 TELCO = "Telco usage charges"
 SECTIONS = (CORE, RESOURCES, DEVICES, TELCO)
 
+# R-invoice-5: the keys of an invoice record, in order (a statement omits the cost ones).
+RECORD_KEYS = (
+    "number",
+    "kind",
+    "org_id",
+    "issue_date",
+    "due_date",
+    "currency",
+    "period_start",
+    "period_end",
+    "lines",
+    "subtotal",
+    "taxes",
+    "total",
+    "warnings",
+)
 KIND_ORDER = {"opening": 0, "one_time": 1, "period": 2, "statement": 2}  # R-invoice-2
 ADD_ON_NAMES = {"DIGITAL": "Digital Add-on", "WEM": "WEM Add-on"}
 YEAR = 12

@@ -54,7 +54,7 @@ def rate_licenses(
     p_start, p_end = period.start_ms, period.end_ms if end_ms is None else end_ms
     billable = [s for s in sessions if s.billable and overlaps(*s.span, p_start, p_end)]
     users = {s.user_id for s in billable}
-    tiers, add_ons = _period_tiers(assignments, users, p_start, p_end)
+    tiers, add_ons = period_tiers(assignments, users, p_start, p_end)
     usage = LicenseUsage()
     for user in sorted(users - tiers.keys()):
         tiers[user] = contract.default_tier
@@ -70,7 +70,7 @@ def rate_licenses(
     return usage
 
 
-def _period_tiers(
+def period_tiers(
     assignments: Iterable[Assignment], users: set[str], p_start: int, p_end: int
 ) -> tuple[dict[str, str], dict[str, set[str]]]:
     """R-tier-1: each user's highest CX tier held at any instant of P, and their add-ons in P."""

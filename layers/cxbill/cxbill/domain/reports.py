@@ -26,7 +26,7 @@ from .coverage import daily_sustained_peaks, user_coverage
 from .instants import DAY_MS, date_ms, format_instant
 from .invoice import ADD_ON_NAMES, license_name
 from .periods import BillingPeriod, billing_period, period_index_on
-from .rating import TIER_RANK, overlaps
+from .rating import overlaps, period_tiers
 from .usage import Assignment, Call, Device, ResourceUse, Session
 
 Row = tuple[str, ...]
@@ -159,25 +159,6 @@ class _Emails:
 # -- billable_usage --------------------------------------------------------------------------------
 
 
-def period_products(
-    assignments: Iterable[Assignment], users: set[str], p_start: int, p_end: int
-) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """R-tier-1: each user's highest CX tier assigned at any instant of P, and their add-ons."""
-    tiers: dict[str, str] = {}
-    add_ons: dict[str, set[str]] = defaultdict(set)
-    for a in assignments:
-        if a.user_id not in users or a.assigned_ms == a.unassigned_ms:
-            continue  # a zero-length assignment overlaps no period
-        if not overlaps(a.assigned_ms, a.unassigned_ms, p_start, p_end):
-            continue
-        if a.product in TIER_RANK:
-            if a.user_id not in tiers or TIER_RANK[a.product] > TIER_RANK[tiers[a.user_id]]:
-                tiers[a.user_id] = a.product
-        else:
-            add_ons[a.user_id].add(a.product)
-    return tiers, add_ons
-
-
 def billable_usage_rows(
     contract: Contract,
     period: BillingPeriod,
@@ -210,7 +191,7 @@ def billable_usage_rows(
         if overlaps(s.login_ms, s.logout_ms, w_start, w_end):
             listed.add(s.user_id)
 
-    tiers, add_ons = period_products(assignments, listed, p_start, p_end)
+    tiers, add_ons = period_tiers(assignments, listed, p_start, p_end)
     users = sorted(listed, key=lambda u: (since[u], emails[u], u))
     tier = {u: tiers.get(u, contract.default_tier) for u in users}  # R-tier-2
     rows: list[Row] = []
