@@ -7,6 +7,7 @@ the record's own decimal string formatted for people; nothing is recomputed here
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
@@ -373,7 +374,10 @@ def _usage_chart(chart: dict[str, Any]) -> Flowable:
     bars.bars[0].fillColor = colors.HexColor("#4A6FA5")
     bars.bars[0].strokeColor = None
     bars.valueAxis.valueMin = 0
-    bars.valueAxis.valueMax = max(values) if max(values) > 0 else 1
+    top = max(values) if max(values) > 0 else 1
+    bars.valueAxis.valueMax = top
+    if all(v.is_integer() for v in values):  # users and peaks are counts: whole-number ticks
+        bars.valueAxis.valueStep = max(1, math.ceil(top / 5))
     bars.valueAxis.labels.fontSize = 6
     bars.categoryAxis.categoryNames = _day_labels(days)
     bars.categoryAxis.labels.fontSize = 6
