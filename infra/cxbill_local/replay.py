@@ -36,8 +36,8 @@ class Scenario:
                 day = date.fromisoformat(day_dir.name)
             except ValueError as e:
                 raise ScenarioError(f"{day_dir}: not a YYYY-MM-DD directory") from e
-            files = sorted(p for p in day_dir.rglob("*") if p.is_file())
-            scenario.uploads[day] = [(p.relative_to(day_dir).as_posix(), p) for p in files]
+            files = [(p.relative_to(day_dir).as_posix(), p) for p in day_dir.rglob("*")]
+            scenario.uploads[day] = sorted((key, p) for key, p in files if p.is_file())  # by key
         if not scenario.uploads:
             raise ScenarioError(f"{root}: no uploads")
         return scenario
