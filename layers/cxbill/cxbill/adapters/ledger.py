@@ -135,9 +135,10 @@ class Ledger:
         condition = OrgItem.invoice_seq == seq
         condition &= OrgItem.closed_periods == expected.closed_periods
         condition &= OrgItem.opened == expected.opened
-        # usage stored since this close read the org is not in its invoice: plan again
+        # usage or terms stored since this close read the org are not in its plan: plan again
         marks = int(item.usage_marks or 0)
         condition &= (OrgItem.usage_marks == marks) | OrgItem.usage_marks.does_not_exist()
+        condition &= OrgItem.contract_version == item.contract_version
         for charge in new_charges:
             condition &= ~OrgItem.billed_charges.contains(charge)
         try:
