@@ -130,11 +130,28 @@ def test_r_sub_3_opening_due_on_activation_only_once(annual):
         {"subscription": "monthly", "commitments": {"CX2": 20}},
         {"subscription": "annual_prepay", "license_model": "hourly"},
         {"subscription": "annual_prepay", "ramp_periods": 1, "commitments": {"CX2": 20}},
-        {"subscription": "annual_monthly"},
     ],
 )
 def test_r_sub_3_no_opening_due(make_contract, overrides):
     assert due_on(make_contract(**overrides), OrgState(), date(2026, 1, 20)) == []
+
+
+def test_r_contract_8_opening_without_commitments_is_decided_once_without_an_invoice(
+    make_contract,
+):
+    """The opening is settled by the first run on or after activation; commitments added later
+    are not prepaid before the next year (R-contract-8), so nothing stays pending."""
+    from cxbill.domain.invoice import opening_invoice
+
+    contract = make_contract(subscription="annual_monthly")
+    assert what(due_on(contract, OrgState(), date(2026, 1, 20)))[0] == (
+        "opening",
+        "2026-01-15",
+        None,
+    )
+    assert opening_invoice(contract) is None
+    later = make_contract(subscription="annual_monthly", commitments={"CX2": 20})
+    assert all(d.kind != "opening" for d in due_on(later, OrgState(opened=True), date(2026, 3, 1)))
 
 
 def test_r_once_1_billed_charges_not_due_again(monthly):

@@ -87,6 +87,9 @@ def unbilled_charges(
 
 
 def _opening_pending(contract: Contract, state: OrgState) -> bool:
+    """The opening is decided once, by the terms in force at the first run on or after the
+    activation date: with no commitments then, it is recorded without an invoice, and
+    commitments added later are not prepaid before the next year (R-contract-8)."""
     return (
         not state.opened
         and not contract.trial
@@ -94,7 +97,6 @@ def _opening_pending(contract: Contract, state: OrgState) -> bool:
         and contract.subscription != "monthly"
         and contract.ramp_periods == 0
         and contract.license_model != "hourly"
-        and bool(contract.commitments)
     )
 
 
