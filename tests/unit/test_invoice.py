@@ -542,3 +542,16 @@ def test_r_tier_2_warning_carried_onto_the_invoice(make_contract):
     note = "user u9 logged in without a Cloud CX license; billed as CX1"
     invoice = period_invoice(make_contract(), period(0), usage(cx1=1, warnings=[note]))
     assert invoice.as_json()["warnings"] == [note]
+
+
+def test_r_sub_3_annual_monthly_two_ramp_periods_none_bills_only_the_first_prepay(make_contract):
+    contract = make_contract(
+        subscription="annual_monthly",
+        ramp_periods=2,
+        ramp_license_billing="none",
+        commitments={"CX2": 20},
+    )
+    assert period_invoice(contract, period(0), usage(cx2=4)) is None  # R-sub-1, R-sub-6
+    invoice = period_invoice(contract, period(1), usage(cx2=4))
+    assert lines(invoice) == [("CX2_PREPAY", "20", "95.00", "1900.00")]
+    assert services(invoice)["CX2_PREPAY"] == (z("2026-03-15"), z("2026-04-15"))
