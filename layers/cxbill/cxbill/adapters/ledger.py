@@ -14,6 +14,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.contract import Contract, contract_from_json
+from ..domain.invoice import invoice_number
 from ..domain.schedule import OrgState, next_due
 from .models import DUE_SHARD, LedgerItem, OrgItem
 from .settings import Settings
@@ -145,7 +146,7 @@ class Ledger:
             with TransactWrite(connection=self.connection) as tx:
                 if issue.record is not None:
                     seq += 1
-                    number = issue.record["number"] = f"{org.contract.org_id.upper()}-{seq:06d}"
+                    number = issue.record["number"] = invoice_number(org.contract.org_id, seq)
                     actions.append(OrgItem.invoice_seq.set(seq))
                     tx.save(
                         LedgerItem(

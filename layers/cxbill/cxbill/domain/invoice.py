@@ -41,6 +41,11 @@ ADD_ON_NAMES = {"DIGITAL": "Digital Add-on", "WEM": "WEM Add-on"}
 YEAR = 12
 
 
+def invoice_number(org_id: str, sequence: int) -> str:
+    """R-invoice-2: `<ORG_ID upper-cased>-<6-digit sequence>`."""
+    return f"{org_id.upper()}-{sequence:06d}"
+
+
 @dataclass(frozen=True)
 class InvoiceLine:
     section: str
@@ -98,7 +103,7 @@ class Invoice:
 
     def numbered(self, sequence: int) -> Invoice:
         """R-invoice-2: `<ORG_ID>-<6-digit sequence>`."""
-        return replace(self, number=f"{self.org_id.upper()}-{sequence:06d}")
+        return replace(self, number=invoice_number(self.org_id, sequence))
 
     def as_json(self) -> dict:
         record = {
