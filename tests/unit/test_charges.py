@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from cxbill.domain.charges import PeriodCharges, rate_charges
 from cxbill.domain.instants import DAY_MS, date_ms, parse_instant
-from cxbill.domain.invoice import DEVICES, RESOURCES, TELCO, bill_to_date, period_invoice
+from cxbill.domain.invoice import (
+    DEVICE_CHARGES,
+    RESOURCE_CHARGES,
+    TELCO_CHARGES,
+    bill_to_date,
+    period_invoice,
+)
 from cxbill.domain.money import round_money
 from cxbill.domain.periods import billing_period
 from cxbill.domain.rating import LicenseUsage
@@ -92,7 +98,7 @@ def test_r_res_1_sum_of_daily_quantities_less_included(make_contract):
     result = charges(contract, resources=rows)
     assert priced(contract, result) == [("ivr_minutes", "300.5", "0.012", "3.61")]
     line = result.lines[0]
-    assert (line.section, line.description) == (RESOURCES, "IVR minutes (1000 included)")
+    assert (line.section, line.description) == (RESOURCE_CHARGES, "IVR minutes (1000 included)")
     assert (line.service_start, line.service_end) == (P1.start, P1.end)
     assert result.warnings == ()
 
@@ -159,7 +165,10 @@ def test_r_dev_1_a_device_active_one_second_bills_a_full_month(make_contract):
     rows = [Device("edge-1", "physical_edge", at("2026-03-14T23:59:59Z"), OPEN_END)]
     result = charges(contract, devices=rows)
     assert priced(contract, result) == [("physical_edge", "1", "250.00", "250.00")]
-    assert (result.lines[0].section, result.lines[0].description) == (DEVICES, "Physical Edge")
+    assert (result.lines[0].section, result.lines[0].description) == (
+        DEVICE_CHARGES,
+        "Physical Edge",
+    )
 
 
 def test_r_dev_1_zero_length_and_touching_rows_are_not_active(make_contract):
@@ -231,9 +240,9 @@ def test_r_num_1_monthly_for_each_number_held_and_setup_for_each_acquired(make_c
         ("did_setup", "1", "1.00", "1.00"),
     ]
     assert [(x.section, x.description) for x in result.lines] == [
-        (TELCO, "Local Number – Prepay"),
-        (TELCO, "Toll-Free Number"),
-        (TELCO, "Local Number – Setup"),
+        (TELCO_CHARGES, "Local Number – Prepay"),
+        (TELCO_CHARGES, "Toll-Free Number"),
+        (TELCO_CHARGES, "Local Number – Setup"),
     ]
 
 
@@ -299,11 +308,11 @@ def test_r_call_2_lines_per_service_split_us_and_international(make_contract):
     ]
     result = charges(contract, calls=calls)
     assert [(x.section, x.product, x.description) for x in result.lines] == [
-        (TELCO, "outbound_us", "Outbound Calling Service – US"),
-        (TELCO, "outbound_intl", "Outbound Calling Service – International"),
-        (TELCO, "extended_outbound_us", "Extended Outbound Calling Service – US"),
-        (TELCO, "inbound_us", "Inbound Calling Service – US"),
-        (TELCO, "inbound_intl", "Inbound Calling Service – International"),
+        (TELCO_CHARGES, "outbound_us", "Outbound Calling Service – US"),
+        (TELCO_CHARGES, "outbound_intl", "Outbound Calling Service – International"),
+        (TELCO_CHARGES, "extended_outbound_us", "Extended Outbound Calling Service – US"),
+        (TELCO_CHARGES, "inbound_us", "Inbound Calling Service – US"),
+        (TELCO_CHARGES, "inbound_intl", "Inbound Calling Service – International"),
     ]
     assert priced(contract, result) == [
         ("outbound_us", "1.00", None, "0.01"),
@@ -381,7 +390,7 @@ def test_r_call_3_surcharge_for_outbound_calls_of_exactly_6_s_at_a_rate(make_con
     result = charges(contract, calls=calls)
     surcharge = [x for x in result.lines if x.product == "short_call_surcharge"]
     assert [(x.section, x.description, x.quantity, x.rate) for x in surcharge] == [
-        (TELCO, "Short Duration Call Surcharge", D(2), D("0.0125"))
+        (TELCO_CHARGES, "Short Duration Call Surcharge", D(2), D("0.0125"))
     ]
     assert result.lines[-1] == surcharge[0]  # after the calling lines
     assert ("short_call_surcharge", "2", "0.0125", "0.03") in priced(contract, result)
@@ -467,12 +476,12 @@ def test_r_sub_1_charges_bill_in_a_ramp_period_without_licenses(make_contract, s
     invoice = period_invoice(contract, period0, usage, advance=False, charges=result.lines)
     record = invoice.as_json()
     assert [(x["section"], x["product"], x["amount"]) for x in record["lines"]] == [
-        (RESOURCES, "ivr_minutes", "6.00"),
-        (DEVICES, "physical_edge", "250.00"),
-        (TELCO, "did_monthly", "1.00"),
-        (TELCO, "did_setup", "1.00"),
-        (TELCO, "outbound_us", "0.00"),
-        (TELCO, "short_call_surcharge", "0.01"),
+        (RESOURCE_CHARGES, "ivr_minutes", "6.00"),
+        (DEVICE_CHARGES, "physical_edge", "250.00"),
+        (TELCO_CHARGES, "did_monthly", "1.00"),
+        (TELCO_CHARGES, "did_setup", "1.00"),
+        (TELCO_CHARGES, "outbound_us", "0.00"),
+        (TELCO_CHARGES, "short_call_surcharge", "0.01"),
     ]
     assert record["subtotal"] == "258.01"
     assert (record["period_start"], record["period_end"]) == (

@@ -9,8 +9,8 @@ import pytest
 
 from cxbill.domain.contract import Charge
 from cxbill.domain.invoice import (
-    CORE,
-    DEVICES,
+    CORE_SERVICES,
+    DEVICE_CHARGES,
     one_time_invoice,
     opening_invoice,
     period_invoice,
@@ -370,7 +370,7 @@ def test_r_money_2_each_tax_rounded_from_the_subtotal(make_contract):
         {"name": "City", "rate": "0.025", "amount": "0.01"},
     ]
     assert record["total"] == "0.22"
-    assert all(line["section"] == CORE for line in record["lines"])
+    assert all(line["section"] == CORE_SERVICES for line in record["lines"])
 
 
 def test_r_money_2_taxes_half_up_and_total(make_contract):
@@ -457,8 +457,8 @@ def test_r_once_1_one_time_and_hardware_on_the_same_date_in_one_invoice(make_con
         (line["section"], line["product"], line["description"], line["quantity"], line["rate"])
         for line in record["lines"]
     ] == [
-        (CORE, "one_time", "Enablement package", "1", "5000.00"),
-        (DEVICES, "hardware", "Physical Edge", "1", "4000.00"),
+        (CORE_SERVICES, "one_time", "Enablement package", "1", "5000.00"),
+        (DEVICE_CHARGES, "hardware", "Physical Edge", "1", "4000.00"),
     ]
     assert {(line["service_start"], line["service_end"]) for line in record["lines"]} == {
         (z(day), z("2026-02-04"))

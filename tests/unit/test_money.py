@@ -8,11 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cxbill.adapters.people import format_money, format_quantity, format_rate, format_tax_rate
 from cxbill.domain.money import (
     CURRENCIES,
     MINOR_UNITS,
-    format_money,
-    format_rate,
     line_amount,
     minor_unit,
     round_money,
@@ -81,6 +80,14 @@ def test_r_money_3_format_rate_is_never_rounded():
     assert format_rate(D("11000.5"), "JPY") == "¥11,000.5"
     assert format_rate(D("0.0125"), "USD") == "$0.0125"
     assert format_rate(D("95.00"), "USD") == "$95.00"
+
+
+def test_r_money_3_quantities_keep_their_places_and_tax_rates_show_as_percent():
+    assert format_quantity(D("1234.5")) == "1,234.5"
+    assert format_quantity(D("216.80")) == "216.80"
+    assert format_quantity(D("-1")) == "-1"
+    assert format_tax_rate(D("0.0625")) == "6.25%"
+    assert format_tax_rate(D("0.1")) == "10%"
 
 
 amounts = st.decimals(

@@ -5,13 +5,17 @@ from __future__ import annotations
 import copy
 import io
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
-from cxbill.adapters.pdf import REMITTANCE, human_period, render_invoice_pdf
-from cxbill.domain.money import format_money, format_rate
+from cxbill.adapters.pdf import REMITTANCE, render_invoice_pdf
+from cxbill.adapters.people import format_money, format_rate
+from cxbill.domain.books import InvoiceDocument, invoice_from_json
+from cxbill.domain.periods import people_period
+from cxbill.domain.rating import Chart
 
 MONTH = ("2026-03-10T00:00:00Z", "2026-04-10T00:00:00Z")
 INVOICE = {
@@ -50,28 +54,30 @@ INVOICE = {
     "total": "472.81",
     "warnings": [],
 }
-DAYS = [f"2026-03-{d:02d}" for d in range(10, 32)] + [f"2026-04-{d:02d}" for d in range(1, 10)]
+DAYS = [date(2026, 3, d) for d in range(10, 32)] + [date(2026, 4, d) for d in range(1, 10)]
 CURRENCY_SYMBOLS = ("$", "\u00a5", "\u20ac", "\u00a3")
+PERIOD = (date(2026, 3, 10), date(2026, 4, 10))
 
 
-def invoice_doc(record: dict | None = None, **overrides) -> dict:
-    doc = {
-        "record": copy.deepcopy(record or INVOICE),
+def invoice_doc(record: dict | None = None, **overrides) -> InvoiceDocument:
+    """The document of an invoice record (R-invoice-5): the typed invoice the close issues."""
+    fields = {
+        "invoice": invoice_from_json(copy.deepcopy(record or INVOICE)),
         "org_name": "Northwind Traders",
-        "billing_address": ["1 Market Street", "Suite 200", "San Francisco, CA 94105", "USA"],
+        "billing_address": ("1 Market Street", "Suite 200", "San Francisco, CA 94105", "USA"),
         "payment_terms_days": 30,
         "partner": None,
-        "chart": {"title": "Daily billable users", "points": [[day, "3"] for day in DAYS]},
+        "chart": Chart("Daily billable users", tuple((day, Decimal(3)) for day in DAYS)),
     }
-    doc.update(overrides)
-    return doc
+    fields.update(overrides)
+    return InvoiceDocument(**fields)
 
 
 def page_texts(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
-def pdf_text(doc: dict) -> str:
+def pdf_text(doc: InvoiceDocument) -> str:
     return "\n".join(page_texts(render_invoice_pdf(doc)))
 
 
@@ -110,22 +116,29 @@ def statement_record() -> dict:
 # --- R-invoice-7: periods as people see them -----------------------------------------------------
 
 
-def test_r_invoice_7_human_period_shows_last_day_inclusive():
-    assert human_period(*MONTH) == "Mar 10, 2026 \u2013 Apr 9, 2026"
-    assert human_period("2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z") == (
+def test_r_invoice_7_people_period_shows_last_day_inclusive():
+    assert people_period(*PERIOD) == "Mar 10, 2026 \u2013 Apr 9, 2026"
+    assert people_period(date(2026, 1, 15), date(2026, 2, 15)) == (
         "Jan 15, 2026 \u2013 Feb 14, 2026"
     )
 
 
-def test_r_invoice_7_human_period_across_a_year_end_and_leap_day():
-    assert human_period("2027-12-31T00:00:00Z", "2028-03-01T00:00:00Z") == (
+def test_r_invoice_7_people_period_across_a_year_end_and_leap_day():
+    assert people_period(date(2027, 12, 31), date(2028, 3, 1)) == (
         "Dec 31, 2027 \u2013 Feb 29, 2028"
     )
 
 
-def test_r_invoice_7_human_period_of_one_day_is_that_day():
-    assert human_period("2026-04-10T00:00:00Z", "2026-04-11T00:00:00Z") == "Apr 10, 2026"
-    assert human_period("2026-04-10T00:00:00Z", "2026-04-10T00:00:00Z") == "Apr 10, 2026"
+def test_r_invoice_7_people_period_of_one_day_is_that_day():
+    assert people_period(date(2026, 4, 10), date(2026, 4, 11)) == "Apr 10, 2026"
+    assert people_period(date(2026, 4, 10), date(2026, 4, 10)) == "Apr 10, 2026"
+
+
+def test_r_invoice_7_one_time_invoice_shows_its_one_day():
+    record = copy.deepcopy(INVOICE)
+    record.update(kind="one_time", period_end="2026-03-11T00:00:00Z")
+    text = pdf_text(invoice_doc(record))
+    assert "Billing period: Mar 10, 2026\n" in text + "\n"
 
 
 # --- R-pdf-1 / R-invoice-4: every field, amounts equal to the record -----------------------------
@@ -216,7 +229,7 @@ def test_r_pdf_1_negative_adjustment_amount_is_shown_as_recorded():
     adjustment = charge_line(1)
     adjustment.update(
         product="adjustment:CX3",
-        description=f"Adjustment: Cloud CX 3 User ({human_period(*MONTH)})",
+        description=f"Adjustment: Cloud CX 3 User ({people_period(*PERIOD)})",
         quantity="-1",
         amount="-160.00",
     )
@@ -263,7 +276,7 @@ def test_r_pdf_1_euro_and_pound_are_selectable_text(currency, symbol):
 def test_r_pdf_1_user_text_renders_literally():
     record = copy.deepcopy(INVOICE)
     record["lines"][0]["description"] = "Seats <b>& more</b>"
-    doc = invoice_doc(record, org_name="Smith & <Sons>", billing_address=["<i>1 A&B Road</i>"])
+    doc = invoice_doc(record, org_name="Smith & <Sons>", billing_address=("<i>1 A&B Road</i>",))
     text = pdf_text(doc)
     assert "Seats <b>& more</b>" in text
     assert "Smith & <Sons>" in text
@@ -271,7 +284,7 @@ def test_r_pdf_1_user_text_renders_literally():
 
 
 def test_r_pdf_1_chart_without_usage_says_so():
-    doc = invoice_doc(chart={"title": "Daily hours", "points": []})
+    doc = invoice_doc(chart=Chart("Daily hours"))
     text = pdf_text(doc)
     assert "Daily hours" in text
     assert "No usage in this period" in text
@@ -284,7 +297,7 @@ def test_r_pdf_1_same_record_renders_the_same_bytes():
 # --- R-partner-1: usage statements carry no cost -------------------------------------------------
 
 
-def statement_doc() -> dict:
+def statement_doc() -> InvoiceDocument:
     return invoice_doc(statement_record(), partner="Acme Partners")
 
 

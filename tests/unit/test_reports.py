@@ -115,8 +115,11 @@ def test_logged_in_is_hh_mm_ss_mmm(millis, shown):
 # -- billable_usage --------------------------------------------------------------------------------
 
 
-def test_billable_usage_per_period_license_add_on_and_device_rows(make_contract):
-    """Range 02-01..02-20 touches P0 [01-15, 02-15) and P1 [02-15, 03-15)."""
+def test_r_report_2_billable_usage_per_period_license_add_on_and_device_rows(make_contract):
+    """Range 02-01..02-20 touches P0 [01-15, 02-15) and P1 [02-15, 03-15): windows
+    [02-01, 02-15) and [02-15, 02-21). Tiers and device types are the whole period's; the
+    timestamps are the first billable instant inside the window; rows sort by charge name,
+    entity, timestamp (R-report-3)."""
     sessions = [
         session("u1", "2026-02-01T09:00", "2026-02-01T10:00"),
         session("u1", "2026-02-14T23:00", "2026-02-15T01:00", "desktop"),  # bills in P0 and P1
@@ -151,16 +154,74 @@ def test_billable_usage_per_period_license_add_on_and_device_rows(make_contract)
 
     assert out == lines(
         "charge_name,entity,timestamp",
-        "Cloud CX 1 User,u2@x.com,2026-01-20T08:00:00Z",
         "Cloud CX 1 User,u1@x.com,2026-02-01T09:00:00Z",
-        "Digital Add-on,u2@x.com,2026-01-20T08:00:00Z",
-        "Physical Edge,edge-1,2026-01-15T00:00:00Z",
-        "Cloud CX 1 User,u4@x.com,2026-02-16T12:00:00.250Z",
+        "Cloud CX 1 User,u2@x.com,2026-02-10T08:00:00Z",  # its 01-20 login is before the window
+        "Digital Add-on,u2@x.com,2026-02-10T08:00:00Z",
+        "Physical Edge,edge-1,2026-02-01T00:00:00Z",  # active since 01-01: the window's start
         "Cloud CX 1 User,'=cmd,2026-02-19T08:00:00Z",
-        "Cloud CX 2 User,u1@x.com,2026-02-15T00:00:00Z",
+        "Cloud CX 1 User,u4@x.com,2026-02-16T12:00:00.250Z",
+        "Cloud CX 2 User,u1@x.com,2026-02-15T00:00:00Z",  # a session across the period start
         "Cloud CX 3 User,u5@x.com,2026-02-17T08:00:00Z",
-        "Physical Edge,edge-1,2026-02-15T00:00:00Z",
         "Phone,'=evil,2026-02-18T10:00:00Z",
+        "Physical Edge,edge-1,2026-02-15T00:00:00Z",
+    )
+
+
+def test_r_report_2_device_timestamp_is_its_first_active_instant_in_the_window(make_contract):
+    """A device with several rows is one; its timestamp is max(active_from, window start) over
+    its rows active in the window, and its type is that of its latest row in the period."""
+    devices = [
+        device("edge-1", "virtual_edge", "2026-01-20T00:00", "2026-01-25T00:00"),  # before window
+        device("edge-1", "physical_edge", "2026-02-03T06:00", "2026-02-04T00:00"),
+        device("edge-1", "physical_edge", "2026-02-08T00:00"),
+        device("edge-2", "virtual_edge", "2026-01-16T00:00", "2026-02-02T12:00"),
+    ]
+    out = billable_usage(make_contract(), day("2026-02-01"), day("2026-02-10"), [], [], devices)
+    assert out == lines(
+        "charge_name,entity,timestamp",
+        "Physical Edge,edge-1,2026-02-03T06:00:00Z",
+        "Virtual Edge,edge-2,2026-02-01T00:00:00Z",
+    )
+
+
+def test_r_report_2_a_range_equal_to_the_period_starts_at_the_first_login(make_contract):
+    sessions = [
+        session("u1", "2026-01-14T22:00", "2026-01-15T01:00"),  # begun before the period
+        session("u2", "2026-01-20T08:00", "2026-01-20T09:00"),
+        session("u2", "2026-02-10T08:00", "2026-02-10T09:00"),
+    ]
+    out = billable_usage(
+        make_contract(), day("2026-01-15"), day("2026-02-14"), sessions, [assign("u2", "CX2")]
+    )
+    assert out == lines(
+        "charge_name,entity,timestamp",
+        "Cloud CX 1 User,u1@x.com,2026-01-15T00:00:00Z",
+        "Cloud CX 2 User,u2@x.com,2026-01-20T08:00:00Z",
+    )
+
+
+def test_r_report_3_billable_usage_sorted_by_charge_name_then_entity(make_contract):
+    sessions = [
+        session("zed", "2026-02-01T08:00", "2026-02-01T09:00"),
+        session("amy", "2026-02-01T10:00", "2026-02-01T11:00"),
+    ]
+    assignments = [assign("zed", "WEM"), assign("amy", "WEM"), assign("zed", "DIGITAL")]
+    devices = [
+        device("b", "phone", "2026-02-01T00:00"),
+        device("a", "virtual_edge", "2026-02-01T00:00"),
+    ]
+    out = billable_usage(
+        make_contract(), day("2026-02-01"), day("2026-02-01"), sessions, assignments, devices
+    )
+    assert out == lines(
+        "charge_name,entity,timestamp",
+        "Cloud CX 1 User,amy@x.com,2026-02-01T10:00:00Z",
+        "Cloud CX 1 User,zed@x.com,2026-02-01T08:00:00Z",
+        "Digital Add-on,zed@x.com,2026-02-01T08:00:00Z",
+        "Phone,b,2026-02-01T00:00:00Z",
+        "Virtual Edge,a,2026-02-01T00:00:00Z",
+        "WEM Add-on,amy@x.com,2026-02-01T10:00:00Z",
+        "WEM Add-on,zed@x.com,2026-02-01T08:00:00Z",
     )
 
 
@@ -253,7 +314,7 @@ def test_day_windows_tile_the_range():
 # -- resources_usage -------------------------------------------------------------------------------
 
 
-def test_resources_usage_lists_every_day_and_resource_with_zeros():
+def test_r_report_3_resources_alphabetical_every_day_with_zeros():
     uses = [
         ResourceUse(ms("2026-02-01T00:00"), "ivr_minutes", D("12.5")),
         ResourceUse(ms("2026-02-02T00:00"), "storage_gb", D("3.50")),
@@ -262,16 +323,16 @@ def test_resources_usage_lists_every_day_and_resource_with_zeros():
     out = resources_usage(day("2026-02-01"), day("2026-02-02"), uses)
     assert out == lines(
         "date,resource,quantity",
-        "2026-02-01,ivr_minutes,12.5",
-        "2026-02-01,storage_gb,0",
-        "2026-02-01,sms_messages,0",
         "2026-02-01,api_requests,0",
         "2026-02-01,byoc_minutes,0",
-        "2026-02-02,ivr_minutes,0",
-        "2026-02-02,storage_gb,3.50",
-        "2026-02-02,sms_messages,0",
+        "2026-02-01,ivr_minutes,12.5",
+        "2026-02-01,sms_messages,0",
+        "2026-02-01,storage_gb,0",
         "2026-02-02,api_requests,0",
         "2026-02-02,byoc_minutes,0",
+        "2026-02-02,ivr_minutes,0",
+        "2026-02-02,sms_messages,0",
+        "2026-02-02,storage_gb,3.50",
     )
 
 

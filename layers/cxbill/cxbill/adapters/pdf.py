@@ -1,8 +1,9 @@
 """The invoice PDF (R-pdf-1): ReportLab platypus, rendered from the stored invoice document alone.
 
-`render_invoice_pdf(doc)` takes the record (R-invoice-5) plus the org's name, billing address,
-payment terms, partner and daily-usage chart, and returns the PDF bytes. Every amount printed is
-the record's own decimal string formatted for people; nothing is recomputed here.
+`render_invoice_pdf(doc)` takes an `InvoiceDocument` (the invoice, R-invoice-5, plus the org's
+name, billing address, payment terms, partner and daily-usage chart) and returns the PDF bytes.
+Every amount printed is the invoice's own decimal formatted for people (the same decimal its JSON
+record writes as a string); nothing is recomputed here.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
 
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -36,23 +35,19 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from cxbill.domain.instants import ms_date, parse_instant
-from cxbill.domain.money import format_money, format_rate
+from cxbill.domain.books import InvoiceDocument
+from cxbill.domain.invoice import SECTIONS, Invoice, InvoiceLine
+from cxbill.domain.periods import people_date, people_period
+from cxbill.domain.rating import Chart
 
-__all__ = ["SECTIONS", "human_period", "render_invoice_pdf"]
+from .people import format_money, format_quantity, format_rate, format_tax_rate
 
-# R-invoice-4: the order sections print in; only sections that have lines are shown.
-SECTIONS = (
-    "Core services and fees",
-    "Resource charges",
-    "Device charges",
-    "Telco usage charges",
-)
+__all__ = ["REMITTANCE", "render_invoice_pdf"]
+
 REMITTANCE = (
     "We accept ACH/EFT, wire, or check. Please include the invoice number with your payment."
 )
 NO_RATE = "\u2014"  # calls are billed per call, not at one rate
-_LOCALE = "en_US"
 _KIND_LABELS = {
     "period": "Billing period",
     "opening": "Opening",
@@ -79,52 +74,16 @@ _CELL = ParagraphStyle("Cell", parent=_BODY, fontSize=8, leading=10)
 _CELL_RIGHT = ParagraphStyle("CellRight", parent=_CELL, alignment=TA_RIGHT)
 
 
-# ---------------------------------------------------------------------------- dates for people
+# ---------------------------------------------------------------------------- text for people
 
 
-def _people_date(day: date) -> str:
-    return format_date(day, "MMM d, y", locale=_LOCALE)
+def _rate(rate: Decimal | None, currency: str) -> str:
+    return NO_RATE if rate is None else format_rate(rate, currency)
 
 
-def human_period(start_iso: str, end_iso: str) -> str:
-    """A [start, end) span as people read it, last day inclusive (R-invoice-7).
-
-    "2026-03-10T00:00:00Z", "2026-04-10T00:00:00Z" -> "Mar 10, 2026 – Apr 9, 2026".
-    A span within one day (or empty) shows that day alone.
-    """
-    start_ms, end_ms = parse_instant(start_iso), parse_instant(end_iso)
-    first = ms_date(start_ms)
-    last = ms_date(max(end_ms - 1, start_ms))
-    if last == first:
-        return _people_date(first)
-    return f"{_people_date(first)} \u2013 {_people_date(last)}"
-
-
-def _issue_date(text: str) -> str:
-    return _people_date(date.fromisoformat(text))
-
-
-# ---------------------------------------------------------------------------- numbers for people
-
-
-def _quantity(text: str) -> str:
-    """Grouped, with exactly the record's decimal places ("216.80" stays 216.80)."""
-    quantity = Decimal(text)
-    places = max(0, -int(quantity.as_tuple().exponent))
-    pattern = "#,##0" + ("." + "0" * places if places else "")
-    return format_decimal(quantity, format=pattern, locale=_LOCALE, decimal_quantization=False)
-
-
-def _money(text: str, currency: str) -> str:
-    return format_money(Decimal(text), currency)
-
-
-def _rate(text: str | None, currency: str) -> str:
-    return NO_RATE if text is None else format_rate(Decimal(text), currency)
-
-
-def _tax_percent(text: str) -> str:
-    return format_percent(Decimal(text), "#,##0.####%", locale=_LOCALE, decimal_quantization=False)
+def _money(amount: Decimal | None, currency: str) -> str:
+    assert amount is not None  # an issued invoice's lines are priced (InvoiceLine.amount)
+    return format_money(amount, currency)
 
 
 def _heading(name: str) -> list[Flowable]:
@@ -185,42 +144,37 @@ def _footer_with_number(number: str) -> Callable[[Canvas, Any], None]:
 # ---------------------------------------------------------------------------- the header
 
 
-def _is_statement(record: dict[str, Any]) -> bool:
-    return record["kind"] == "statement"
+def _title(invoice: Invoice) -> list[Flowable]:
+    title = "Usage statement" if invoice.is_statement else "Invoice"
+    return [Paragraph(title, _TITLE), _para(f"Number: {invoice.number}")]
 
 
-def _title(record: dict[str, Any]) -> list[Flowable]:
-    title = "Usage statement" if _is_statement(record) else "Invoice"
-    return [Paragraph(title, _TITLE), _para(f"Number: {record['number']}")]
-
-
-def _bill_to(doc: dict[str, Any]) -> list[Paragraph]:
-    record = doc["record"]
-    lines = ["<b>Bill to</b>", escape(doc["org_name"])]
-    lines += [escape(line) for line in doc["billing_address"]]
-    lines.append(f"Organization ID: {escape(record['org_id'])}")
+def _bill_to(doc: InvoiceDocument) -> list[Paragraph]:
+    lines = ["<b>Bill to</b>", escape(doc.org_name)]
+    lines += [escape(line) for line in doc.billing_address]
+    lines.append(f"Organization ID: {escape(doc.invoice.org_id)}")
     return [Paragraph(line, _BODY) for line in lines]
 
 
-def _terms(doc: dict[str, Any]) -> list[Paragraph]:
-    record = doc["record"]
+def _terms(doc: InvoiceDocument) -> list[Paragraph]:
+    invoice = doc.invoice
     facts = [
-        f"Type: {_KIND_LABELS.get(record['kind'], record['kind'])}",
-        f"Issue date: {_issue_date(record['issue_date'])}",
-        f"Due date: {_issue_date(record['due_date'])}",
+        f"Type: {_KIND_LABELS.get(invoice.kind, invoice.kind)}",
+        f"Issue date: {people_date(invoice.issue_date)}",
+        f"Due date: {people_date(invoice.due_date)}",
     ]
-    if _is_statement(record):
+    if invoice.is_statement:
         # R-partner-1: the partner bills the cost; nothing here asks for payment.
-        if doc.get("partner"):
-            facts.append(f"Billed through {doc['partner']}")
+        if doc.partner:
+            facts.append(f"Billed through {doc.partner}")
     else:
-        facts.append(f"Payable in {record['currency']}")
-        facts.append(f"Payment terms: Net {doc['payment_terms_days']} days")
+        facts.append(f"Payable in {invoice.currency}")
+        facts.append(f"Payment terms: Net {doc.payment_terms_days} days")
     return [_para(fact) for fact in facts]
 
 
-def _header(doc: dict[str, Any]) -> list[Flowable]:
-    record = doc["record"]
+def _header(doc: InvoiceDocument) -> list[Flowable]:
+    invoice = doc.invoice
     parties = Table(
         [[_bill_to(doc), _terms(doc)]],
         colWidths=(_WIDTH / 2, _WIDTH / 2),
@@ -228,9 +182,9 @@ def _header(doc: dict[str, Any]) -> list[Flowable]:
             [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
         ),
     )
-    period = human_period(record["period_start"], record["period_end"])
+    period = people_period(invoice.period_start, invoice.period_end)
     return [
-        *_title(record),
+        *_title(invoice),
         Spacer(1, 8),
         parties,
         Spacer(1, 6),
@@ -241,30 +195,24 @@ def _header(doc: dict[str, Any]) -> list[Flowable]:
 # ---------------------------------------------------------------------------- the lines
 
 
-def _sections_in_order(lines: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _sections_in_order(lines: Iterable[InvoiceLine]) -> dict[str, list[InvoiceLine]]:
     """Lines by section in R-invoice-4's order; an unknown section still prints, last."""
-    grouped: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
+    grouped: dict[str, list[InvoiceLine]] = {name: [] for name in SECTIONS}
     for line in lines:
-        grouped.setdefault(line["section"], []).append(line)
+        grouped.setdefault(line.section, []).append(line)
     return {name: section_lines for name, section_lines in grouped.items() if section_lines}
 
 
-def _charge_row(line: dict[str, Any], currency: str) -> list[Any]:
+def _usage_row(line: InvoiceLine) -> list[Any]:
     return [
-        _para(line["description"], _CELL),
-        human_period(line["service_start"], line["service_end"]),
-        _quantity(line["quantity"]),
-        _rate(line.get("rate"), currency),
-        _money(line["amount"], currency),
+        _para(line.description, _CELL),
+        people_period(line.service_start, line.service_end),
+        format_quantity(line.quantity),
     ]
 
 
-def _usage_row(line: dict[str, Any]) -> list[Any]:
-    return [
-        _para(line["description"], _CELL),
-        human_period(line["service_start"], line["service_end"]),
-        _quantity(line["quantity"]),
-    ]
+def _charge_row(line: InvoiceLine, currency: str) -> list[Any]:
+    return [*_usage_row(line), _rate(line.rate, currency), _money(line.amount, currency)]
 
 
 _LINE_TABLE_STYLE = TableStyle(
@@ -281,24 +229,24 @@ _LINE_TABLE_STYLE = TableStyle(
 )
 
 
-def _section_table(section_lines: list[dict[str, Any]], record: dict[str, Any]) -> Table:
-    if _is_statement(record):
+def _section_table(section_lines: list[InvoiceLine], invoice: Invoice) -> Table:
+    if invoice.is_statement:
         header, widths = _USAGE_COLUMNS, _USAGE_WIDTHS
         rows = [_usage_row(line) for line in section_lines]
     else:
         header, widths = _CHARGE_COLUMNS, _CHARGE_WIDTHS
-        rows = [_charge_row(line, record["currency"]) for line in section_lines]
+        rows = [_charge_row(line, invoice.currency) for line in section_lines]
     # repeatRows=1: a section that runs past a page break keeps its column headers (R-pdf-1).
     return Table([list(header), *rows], colWidths=widths, repeatRows=1, style=_LINE_TABLE_STYLE)
 
 
-def _line_sections(record: dict[str, Any]) -> list[Flowable]:
-    sections = _sections_in_order(record["lines"])
+def _line_sections(invoice: Invoice) -> list[Flowable]:
+    sections = _sections_in_order(invoice.lines)
     if not sections:
         return [*_heading("Charges"), _para("No charges in this period.")]
     flowables: list[Flowable] = []
     for name, section_lines in sections.items():
-        flowables += [*_heading(name), _section_table(section_lines, record)]
+        flowables += [*_heading(name), _section_table(section_lines, invoice)]
     return flowables
 
 
@@ -314,7 +262,7 @@ _TOTALS_STYLE = TableStyle(
 )
 
 
-def _amount_row(label: str, amount: str, currency: str, bold: bool = False) -> Table:
+def _amount_row(label: str, amount: Decimal, currency: str, bold: bool = False) -> Table:
     table = Table([["", label, _money(amount, currency)]], colWidths=(232, 180, 80))
     table.setStyle(_TOTALS_STYLE)
     if bold:
@@ -322,15 +270,14 @@ def _amount_row(label: str, amount: str, currency: str, bold: bool = False) -> T
     return table
 
 
-def _taxes_and_fees(record: dict[str, Any]) -> list[Flowable]:
-    currency = record["currency"]
-    taxes = record.get("taxes") or []
+def _taxes_and_fees(invoice: Invoice) -> list[Flowable]:
+    currency, taxes = invoice.currency, invoice.taxes
     heading = _heading("Taxes and fees")
     if not taxes:
         return [*heading, _para("No taxes or fees apply.")]
     rows = [["Tax or fee", "Rate", "Amount"]]
     rows += [
-        [_para(tax["name"], _CELL), _tax_percent(tax["rate"]), _money(tax["amount"], currency)]
+        [_para(tax.name, _CELL), format_tax_rate(tax.rate), _money(tax.amount, currency)]
         for tax in taxes
     ]
     table = Table(rows, colWidths=(332, 80, 80), repeatRows=1, style=_LINE_TABLE_STYLE)
@@ -338,35 +285,33 @@ def _taxes_and_fees(record: dict[str, Any]) -> list[Flowable]:
     return [*heading, table]
 
 
-def _totals(record: dict[str, Any]) -> list[Flowable]:
-    if _is_statement(record):
+def _totals(invoice: Invoice) -> list[Flowable]:
+    if invoice.is_statement:
         return []  # R-partner-1: a statement carries no cost fields at all
-    currency = record["currency"]
+    currency = invoice.currency
     return [
         Spacer(1, 6),
-        KeepTogether([_amount_row("Subtotal", record["subtotal"], currency)]),
-        *_taxes_and_fees(record),
+        KeepTogether([_amount_row("Subtotal", invoice.subtotal, currency)]),
+        *_taxes_and_fees(invoice),
         Spacer(1, 4),
-        KeepTogether([_amount_row("Total", record["total"], currency, bold=True)]),
+        KeepTogether([_amount_row("Total", invoice.total, currency, bold=True)]),
     ]
 
 
 # ---------------------------------------------------------------------------- the usage chart
 
 
-def _day_labels(days: list[str]) -> list[str]:
+def _day_labels(days: list[date]) -> list[str]:
     """Every day's bar, but only about eight labels, so a 31-day month stays readable."""
     step = max(1, (len(days) + 7) // 8)
     return [
-        _people_date(date.fromisoformat(day)).rsplit(",", 1)[0] if i % step == 0 else ""
-        for i, day in enumerate(days)
+        people_date(day).rsplit(",", 1)[0] if i % step == 0 else "" for i, day in enumerate(days)
     ]
 
 
-def _usage_chart(chart: dict[str, Any]) -> Flowable:
-    points = chart["points"]
-    days = [day for day, _ in points]
-    values = [float(Decimal(value)) for _, value in points]  # drawing only; no money here
+def _usage_chart(chart: Chart) -> Flowable:
+    days = [day for day, _ in chart.points]
+    values = [float(value) for _, value in chart.points]  # drawing only; no money here
     drawing = Drawing(_WIDTH, 130)
     bars = VerticalBarChart()
     bars.x, bars.y, bars.width, bars.height = 36, 20, _WIDTH - 46, 100
@@ -386,37 +331,36 @@ def _usage_chart(chart: dict[str, Any]) -> Flowable:
     return drawing
 
 
-def _chart_block(chart: dict[str, Any] | None) -> list[Flowable]:
-    chart = chart or {"title": "Daily usage", "points": []}
-    title = _para(chart.get("title") or "Daily usage", _HEADING)
-    body = _usage_chart(chart) if chart["points"] else _para("No usage in this period")
+def _chart_block(chart: Chart) -> list[Flowable]:
+    title = _para(chart.title or "Daily usage", _HEADING)
+    body = _usage_chart(chart) if chart.points else _para("No usage in this period")
     return [KeepTogether([title, body])]
 
 
 # ---------------------------------------------------------------------------- the document
 
 
-def _remittance(record: dict[str, Any]) -> list[Flowable]:
-    if _is_statement(record):
+def _remittance(invoice: Invoice) -> list[Flowable]:
+    if invoice.is_statement:
         return []
     return [Spacer(1, 10), _para(REMITTANCE)]
 
 
-def _story(doc: dict[str, Any]) -> list[Flowable]:
-    record = doc["record"]
+def _story(doc: InvoiceDocument) -> list[Flowable]:
+    invoice = doc.invoice
     return [
         *_header(doc),
-        *_line_sections(record),
-        *_totals(record),
-        *_chart_block(doc.get("chart")),
-        *_remittance(record),
+        *_line_sections(invoice),
+        *_totals(invoice),
+        *_chart_block(doc.chart),
+        *_remittance(invoice),
     ]
 
 
-def render_invoice_pdf(doc: dict[str, Any]) -> bytes:
-    """The invoice (or partner usage statement) PDF for a stored invoice document (R-pdf-1)."""
-    record = doc["record"]
-    title = "Usage statement" if _is_statement(record) else "Invoice"
+def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
+    """The invoice (or partner usage statement) PDF for an invoice document (R-pdf-1)."""
+    invoice = doc.invoice
+    title = "Usage statement" if invoice.is_statement else "Invoice"
     buffer = BytesIO()
     template = SimpleDocTemplate(
         buffer,
@@ -425,10 +369,10 @@ def render_invoice_pdf(doc: dict[str, Any]) -> bytes:
         rightMargin=_MARGIN,
         topMargin=_MARGIN,
         bottomMargin=_MARGIN,
-        title=f"{title} {record['number']}",
+        title=f"{title} {invoice.number}",
         invariant=1,  # same record, same bytes: no timestamp or random id in the file
     )
-    footer = _footer_with_number(record["number"])
+    footer = _footer_with_number(invoice.number)
     template.build(
         _story(doc), onFirstPage=footer, onLaterPages=footer, canvasmaker=_NumberedCanvas
     )

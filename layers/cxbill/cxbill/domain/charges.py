@@ -8,12 +8,12 @@ number of rows. These charges bill in ramp as after it (R-sub-1).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from .contract import Contract
 from .instants import date_ms
-from .invoice import DEVICES, RESOURCES, TELCO, InvoiceLine
+from .invoice import DEVICE_CHARGES, RESOURCE_CHARGES, TELCO_CHARGES, Draft, InvoiceLine, span
 from .money import round_money
 from .periods import BillingPeriod
 from .usage import Call, Device, PhoneNumber, ResourceUse
@@ -54,29 +54,15 @@ class PeriodCharges:
     warnings: tuple[str, ...]
 
 
-@dataclass
-class _Sheet:
-    """The lines and warnings gathered so far, all with the period as service period."""
-
-    period: BillingPeriod
-    lines: list[InvoiceLine] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def bill(self, section, product, description, quantity, rate, price_key: str) -> None:
-        """A priced line; quantity 0 gives none (R-sub-6), a missing price a warning naming the
-        contract key to set (R-price-1)."""
-        if not quantity:
-            return
-        if rate is None:
-            self.warnings.append(
-                f"{quantity} {product} not billed: the contract has no {price_key}"
-            )
-            return
-        self.lines.append(self.line(section, product, description, Decimal(quantity), rate))
-
-    def line(self, section, product, description, quantity, rate, amount=None) -> InvoiceLine:
-        p = self.period
-        return InvoiceLine(section, product, description, p.start, p.end, quantity, rate, amount)
+def _bill(
+    draft: Draft, period: BillingPeriod, section, product, description, quantity, rate, price_key
+) -> None:
+    """A line for the whole period; quantity 0 gives none (R-sub-6), a missing price a warning
+    naming the contract key to set (R-price-1)."""
+    if quantity and rate is None:
+        draft.warnings.append(f"{quantity} {product} not billed: the contract has no {price_key}")
+        return
+    draft.add(section, product, description, span(period), quantity, rate)
 
 
 def rate_charges(
@@ -89,12 +75,12 @@ def rate_charges(
 ) -> PeriodCharges:
     """The resource, device, number and call lines of `period` (or of a period cut at an as-of
     date: everything is measured over [period.start, period.end))."""
-    sheet = _Sheet(period)
-    add_resources(sheet, contract, resources)
-    add_devices(sheet, contract, devices)
-    add_numbers(sheet, contract, numbers)
-    add_calls(sheet, contract, calls)
-    return PeriodCharges(tuple(sheet.lines), tuple(sheet.warnings))
+    draft = Draft()
+    add_resources(draft, contract, period, resources)
+    add_devices(draft, contract, period, devices)
+    add_numbers(draft, contract, period, numbers)
+    add_calls(draft, contract, period, calls)
+    return PeriodCharges(tuple(draft.lines), tuple(draft.warnings))
 
 
 # -- R-res-1 ---------------------------------------------------------------------------------------
@@ -116,8 +102,10 @@ def resource_quantities(
     return totals
 
 
-def add_resources(sheet: _Sheet, contract: Contract, rows: Iterable[ResourceUse]) -> None:
-    totals = resource_quantities(rows, sheet.period.start_ms, sheet.period.end_ms)
+def add_resources(
+    draft: Draft, contract: Contract, period: BillingPeriod, rows: Iterable[ResourceUse]
+) -> None:
+    totals = resource_quantities(rows, period.start_ms, period.end_ms)
     for resource in _ordered(totals, RESOURCE_NAMES):
         terms = contract.resources.get(resource, {})
         included = terms.get("included", Decimal(0))
@@ -126,7 +114,8 @@ def add_resources(sheet: _Sheet, contract: Contract, rows: Iterable[ResourceUse]
         if included:
             name = f"{name} ({included:f} included)"
         rate = terms.get("rate")
-        sheet.bill(RESOURCES, resource, name, billed, rate, f"resources.{resource}.rate")
+        price_key = f"resources.{resource}.rate"
+        _bill(draft, period, RESOURCE_CHARGES, resource, name, billed, rate, price_key)
 
 
 # -- R-dev-1 ---------------------------------------------------------------------------------------
@@ -137,27 +126,37 @@ def held(start: int, end: int, p_start: int, p_end: int) -> bool:
     return start < end and start < p_end and end > p_start
 
 
-def add_devices(sheet: _Sheet, contract: Contract, rows: Iterable[Device]) -> None:
-    """One monthly unit per device id active in P, under the type of its latest row in P."""
-    p_start, p_end = sheet.period.start_ms, sheet.period.end_ms
+def device_types(rows: Iterable[Device], start_ms: int, end_ms: int) -> dict[str, str]:
+    """Each device id active in [start_ms, end_ms), typed by its latest row active there (a
+    device re-registered as another type bills once, as what it became)."""
     latest: dict[str, tuple[int, str]] = {}
     for row in rows:
-        if held(row.active_from_ms, row.active_to_ms, p_start, p_end):
+        if held(row.active_from_ms, row.active_to_ms, start_ms, end_ms):
             mark = (row.active_from_ms, row.type)
             latest[row.device_id] = max(latest.get(row.device_id, mark), mark)
-    counts = _count(kind for _, kind in latest.values())
+    return {device_id: kind for device_id, (_, kind) in latest.items()}
+
+
+def add_devices(
+    draft: Draft, contract: Contract, period: BillingPeriod, rows: Iterable[Device]
+) -> None:
+    """One monthly unit per device id active in P, under the type of its latest row in P."""
+    counts = _count(device_types(rows, period.start_ms, period.end_ms).values())
     for kind in _ordered(counts, DEVICE_NAMES):
         price = contract.devices.get(kind, {}).get("monthly")
         name = DEVICE_NAMES.get(kind, kind)
-        sheet.bill(DEVICES, kind, name, counts[kind], price, f"devices.{kind}.monthly")
+        price_key = f"devices.{kind}.monthly"
+        _bill(draft, period, DEVICE_CHARGES, kind, name, counts[kind], price, price_key)
 
 
 # -- R-num-1 ---------------------------------------------------------------------------------------
 
 
-def add_numbers(sheet: _Sheet, contract: Contract, rows: Iterable[PhoneNumber]) -> None:
+def add_numbers(
+    draft: Draft, contract: Contract, period: BillingPeriod, rows: Iterable[PhoneNumber]
+) -> None:
     """One monthly unit per number held in P; one setup unit per acquisition in P."""
-    p_start, p_end = sheet.period.start_ms, sheet.period.end_ms
+    p_start, p_end = period.start_ms, period.end_ms
     first_setup = max(p_start, date_ms(contract.activation_date))
     latest: dict[str, tuple[int, str]] = {}
     setups: dict[str, int] = {}
@@ -170,16 +169,18 @@ def add_numbers(sheet: _Sheet, contract: Contract, rows: Iterable[PhoneNumber]) 
             setups[row.type] = setups.get(row.type, 0) + 1
     monthly = _count(kind for _, kind in latest.values())
     for kind in _ordered(monthly, ("did", "toll_free")):
-        _bill_number(sheet, contract, kind, "monthly", monthly[kind])
+        _bill_number(draft, contract, period, kind, "monthly", monthly[kind])
     for kind in _ordered(setups, ("did", "toll_free")):
-        _bill_number(sheet, contract, kind, "setup", setups[kind])
+        _bill_number(draft, contract, period, kind, "setup", setups[kind])
 
 
-def _bill_number(sheet: _Sheet, contract: Contract, kind: str, fee: str, units: int) -> None:
+def _bill_number(
+    draft: Draft, contract: Contract, period: BillingPeriod, kind: str, fee: str, units: int
+) -> None:
     product = f"{kind}_{fee}"
     price = contract.numbers.get(kind, {}).get(fee)
     name = NUMBER_NAMES.get(product, product)
-    sheet.bill(TELCO, product, name, units, price, f"numbers.{kind}.{fee}")
+    _bill(draft, period, TELCO_CHARGES, product, name, units, price, f"numbers.{kind}.{fee}")
 
 
 # -- R-call-2, R-call-3 ----------------------------------------------------------------------------
@@ -209,8 +210,10 @@ def call_minutes(seconds: int) -> Decimal:
     return (Decimal(seconds) / 60).quantize(MINUTE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def add_calls(sheet: _Sheet, contract: Contract, rows: Iterable[Call]) -> None:
-    p_start, p_end = sheet.period.start_ms, sheet.period.end_ms
+def add_calls(
+    draft: Draft, contract: Contract, period: BillingPeriod, rows: Iterable[Call]
+) -> None:
+    p_start, p_end = period.start_ms, period.end_ms
     totals: dict[str, _CallTotal] = {}
     short = 0
     for call in rows:
@@ -222,13 +225,15 @@ def add_calls(sheet: _Sheet, contract: Contract, rows: Iterable[Call]) -> None:
         short += is_short_call(call)
     products = [f"{s}_{r}" for s in CALL_SERVICES for r in ("us", "intl")]
     for product in _ordered(totals, products):
-        _bill_calls(sheet, contract, product, totals[product])
+        _bill_calls(draft, contract, period, product, totals[product])
     rate = contract.telco.get(SURCHARGE)
     name = "Short Duration Call Surcharge"
-    sheet.bill(TELCO, SURCHARGE, name, short, rate, f"telco.{SURCHARGE}")
+    _bill(draft, period, TELCO_CHARGES, SURCHARGE, name, short, rate, f"telco.{SURCHARGE}")
 
 
-def _bill_calls(sheet: _Sheet, contract: Contract, product: str, total: _CallTotal) -> None:
+def _bill_calls(
+    draft: Draft, contract: Contract, period: BillingPeriod, product: str, total: _CallTotal
+) -> None:
     """R-call-2: minutes and the rounded sum of costs, rate null. A line is left out only when
     both are 0; an amount is never dropped, even with 0 minutes."""
     minutes, amount = call_minutes(total.seconds), round_money(total.cost, contract.currency)
@@ -237,7 +242,8 @@ def _bill_calls(sheet: _Sheet, contract: Contract, product: str, total: _CallTot
     service, region = product.rsplit("_", 1)
     where = "US" if region == "us" else "International"
     name = f"{CALL_SERVICES.get(service, service)} – {where}"
-    sheet.lines.append(sheet.line(TELCO, product, name, minutes, None, amount))
+    line = InvoiceLine(TELCO_CHARGES, product, name, *span(period), minutes, None, amount)
+    draft.lines.append(line)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -9,14 +9,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from .licensing import LICENSE_MODELS, LicenseTerms
+from .licensing.tiers import ADD_ONS, TIERS
 from .money import CURRENCIES, MINOR_UNITS, RATE_PLACES
 from .problems import Problem, Rejected
 
-TIERS = ("CX1", "CX2", "CX3")
-ADD_ONS = ("DIGITAL", "WEM")
-LICENSE_MODELS = ("named", "concurrent", "hourly")
 SUBSCRIPTIONS = ("monthly", "annual_monthly", "annual_prepay")
-RESOURCES = ("ivr_minutes", "storage_gb", "sms_messages", "api_requests", "byoc_minutes")
+RESOURCE_TYPES = ("ivr_minutes", "storage_gb", "sms_messages", "api_requests", "byoc_minutes")
+RESOURCES = RESOURCE_TYPES  # the old name, still imported by domain/usage.py and its tests
 DEVICE_TYPES = ("physical_edge", "virtual_edge", "phone")
 NUMBER_TYPES = ("did", "toll_free")
 MAX_CONTRACT_BYTES = 1 << 20
@@ -191,9 +191,13 @@ class _Checker:
         terms = self.integer(obj, "payment_terms_days", 30, 0, 365)
         ramp_billing = self.choice(obj, "ramp_license_billing", ("none", "actual"), "none")
         default_tier = self.choice(obj, "default_tier", TIERS, "CX1")
-        commitments = self.commitments(obj.get("commitments", {}), model)
-        prices = self.prices(obj["prices"], model, commitments)
-        resources = self.rate_table(obj, "resources", RESOURCES, ("included", "rate"), {"included"})
+        commitments = self.commitments(obj.get("commitments", {}))
+        prices = self.prices(obj["prices"])
+        if model is not None:
+            self.license_terms(model, obj.get("commitments", {}), commitments, obj["prices"])
+        resources = self.rate_table(
+            obj, "resources", RESOURCE_TYPES, ("included", "rate"), {"included"}
+        )
         devices = self.rate_table(obj, "devices", DEVICE_TYPES, ("monthly",))
         numbers = self.rate_table(obj, "numbers", NUMBER_TYPES, ("setup", "monthly"))
         telco = self.telco(obj.get("telco", {}))
@@ -290,7 +294,7 @@ class _Checker:
                 self.fail(f"{path}.{key}", value[key], f"unknown key {key!r}")
         return {k: v for k, v in value.items() if k in allowed}
 
-    def commitments(self, value: Any, model: str | None) -> dict[str, int]:
+    def commitments(self, value: Any) -> dict[str, int]:
         commitments = self.mapping(value, "commitments", TIERS)
         result = {}
         for tier, units in commitments.items():
@@ -304,11 +308,9 @@ class _Checker:
                 )
             elif units:
                 result[tier] = units
-        if model == "hourly" and commitments:
-            self.fail("commitments", value, "hourly orgs have no commitments (R-contract-4)")
         return result
 
-    def prices(self, value: Any, model: str | None, commitments: dict[str, int]):
+    def prices(self, value: Any) -> dict[str, dict[str, Decimal]]:
         table = self.mapping(value, "prices", TIERS + ADD_ONS)
         prices: dict[str, dict[str, Decimal]] = {}
         for product, entry in table.items():
@@ -319,22 +321,23 @@ class _Checker:
                 amount = self.decimal(raw, f"prices.{product}.{kind}", RATE_PLACES)
                 if amount is not None:
                     prices[product][kind] = amount
-        required = "hourly" if model == "hourly" else "overage"
-        # An entry that is not an object was reported by mapping() already; skip it here.
-        entries = {p: e if isinstance(e, dict) else None for p, e in table.items()}
-        for tier in TIERS:
-            entry = entries.get(tier, {})
-            if entry is not None and required not in entry:
-                self.fail(
-                    f"prices.{tier}.{required}", None, f"missing the {required} price of {tier}"
-                )
-        for tier in commitments:
-            entry = entries.get(tier, {})
-            if entry is not None and "prepay" not in entry:
-                self.fail(
-                    f"prices.{tier}.prepay", None, f"{tier} is committed but has no prepay price"
-                )
         return prices
+
+    def license_terms(
+        self, model: str, commitments: Any, committed: dict[str, int], prices: Any
+    ) -> None:
+        """R-contract-4/5: what the license model requires of commitments and prices."""
+        declared = commitments if isinstance(commitments, dict) else {}
+        table = prices if isinstance(prices, dict) else {}
+        terms = LicenseTerms(
+            commitments_json=commitments,
+            declared_commitments={t: u for t, u in declared.items() if t in TIERS},
+            committed=committed,
+            # An entry that is not an object was reported by mapping() already: None skips it.
+            prices={p: e if isinstance(e, dict) else None for p, e in table.items()},
+        )
+        for problem in LICENSE_MODELS[model].term_problems(terms):
+            self.fail(problem.path, problem.value, problem.message)
 
     def rate_table(
         self, obj: dict, key: str, names, kinds, quantities=frozenset()

@@ -10,8 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
+from .instants import DAY_MS
+
 SUSTAIN_MS = 30 * 60 * 1000  # R-conc-2: peaks shorter than 30 minutes are disregarded
-DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 
 Interval = tuple[int, int]

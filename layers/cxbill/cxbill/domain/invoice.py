@@ -10,15 +10,17 @@ from decimal import Decimal
 
 from .contract import ADD_ONS, TIERS, Charge, Contract
 from .instants import date_ms, format_instant
+from .licensing import license_model
 from .money import line_amount, round_money
-from .periods import BillingPeriod, billing_period, is_ramp
+from .periods import BillingPeriod, billing_period, is_ramp, people_period
 from .rating import LicenseUsage
 
-CORE = "Core services and fees"
-RESOURCES = "Resource charges"
-DEVICES = "Device charges"
-TELCO = "Telco usage charges"
-SECTIONS = (CORE, RESOURCES, DEVICES, TELCO)
+# R-invoice-4: the sections a line is filed under, in the order they are listed.
+CORE_SERVICES = "Core services and fees"
+RESOURCE_CHARGES = "Resource charges"
+DEVICE_CHARGES = "Device charges"
+TELCO_CHARGES = "Telco usage charges"
+SECTIONS = (CORE_SERVICES, RESOURCE_CHARGES, DEVICE_CHARGES, TELCO_CHARGES)
 
 # R-invoice-5: the keys of an invoice record, in order (a statement omits the cost ones).
 RECORD_KEYS = (
@@ -129,38 +131,43 @@ class Invoice:
 
 @dataclass
 class Draft:
-    """Lines gathered for one invoice, and the warnings met on the way."""
+    """The lines and warnings gathered so far for one invoice (or one part of it)."""
 
     lines: list[InvoiceLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def add(self, section, product, description, period: tuple[date, date], quantity, rate):
+    def add(self, section, product, description, service: tuple[date, date], quantity, rate):
         if quantity:  # R-sub-6: a line with quantity 0 is left out
             self.lines.append(
-                InvoiceLine(section, product, description, *period, Decimal(quantity), rate)
+                InvoiceLine(section, product, description, *service, Decimal(quantity), rate)
             )
 
 
-def license_name(contract: Contract, tier: str) -> str:
-    """The license line a user of `tier` bills on (R-sub line names)."""
-    n = tier[-1]
-    if contract.license_model == "concurrent":
-        return f"Cloud CX {n} Concurrent User"
-    if contract.license_model == "hourly":
-        return f"Cloud CX {n} User Hours"
-    return f"Cloud CX {n} User"
-
-
-def _span(period: BillingPeriod) -> tuple[date, date]:
+def span(period: BillingPeriod) -> tuple[date, date]:
+    """A period as a service period: [start, end)."""
     return period.start, period.end
 
 
+def opens_with_invoice(contract: Contract) -> bool:
+    """R-sub-3/4: an annual term that starts at activation (no ramp) is prepaid on an opening
+    invoice dated the activation date; never for trials, partners (R-partner-2) or a model
+    without prepay (R-hourly-2)."""
+    return (
+        not contract.trial
+        and contract.partner is None
+        and contract.subscription != "monthly"
+        and contract.ramp_periods == 0
+        and license_model(contract).prepaid
+    )
+
+
 def add_prepay(draft: Draft, contract: Contract, opens: BillingPeriod) -> None:
-    """Prepay billed in advance for the term period `opens` (R-sub-3, R-sub-4); hourly has none."""
-    if contract.license_model == "hourly" or is_ramp(opens.index, contract.ramp_periods):
+    """Prepay billed in advance for the term period `opens` (R-sub-3, R-sub-4)."""
+    model = license_model(contract)
+    if not model.prepaid or is_ramp(opens.index, contract.ramp_periods):
         return
     if contract.subscription == "annual_monthly":
-        months, service = 1, _span(opens)
+        months, service = 1, span(opens)
     elif contract.subscription == "annual_prepay":
         if (opens.index - contract.ramp_periods) % YEAR:
             return  # prepaid once at the start of each contract year
@@ -170,9 +177,9 @@ def add_prepay(draft: Draft, contract: Contract, opens: BillingPeriod) -> None:
         return
     for tier in TIERS:
         draft.add(
-            CORE,
-            f"{tier}_PREPAY",
-            f"{license_name(contract, tier)} – Prepay",
+            CORE_SERVICES,
+            model.prepay_product(tier),
+            model.prepay_name(tier),
             service,
             months * contract.committed(tier),
             contract.price(tier, "prepay"),
@@ -181,31 +188,40 @@ def add_prepay(draft: Draft, contract: Contract, opens: BillingPeriod) -> None:
 
 def add_license_usage(draft: Draft, contract: Contract, period: BillingPeriod, usage: LicenseUsage):
     """License and add-on lines in arrears for a closed (or to-date) period."""
-    span = _span(period)
+    add_licenses(draft, contract, period, usage)
+    add_add_ons(draft, contract, period, usage)
+    draft.warnings.extend(usage.warnings)
+
+
+def add_licenses(draft: Draft, contract: Contract, period: BillingPeriod, usage: LicenseUsage):
+    """R-sub-1/2/5, R-hourly-2: A(T) in arrears at the model's arrears price, less what the
+    commitment covers (prepaid in advance, or billed here for a monthly subscription)."""
+    model = license_model(contract)
+    service = span(period)
     ramp = is_ramp(period.index, contract.ramp_periods)
+    if ramp and contract.ramp_license_billing != "actual":
+        return  # R-sub-1: no license lines in ramp under the default policy
     for tier in TIERS:
-        actual = usage.actual[tier]
-        name = license_name(contract, tier)
-        if contract.license_model == "hourly":
-            if not ramp or contract.ramp_license_billing == "actual":  # R-hourly-2
-                draft.add(CORE, f"{tier}_HOURS", name, span, actual, contract.price(tier, "hourly"))
-            continue
-        if ramp:  # R-sub-1
-            if contract.ramp_license_billing == "actual":
-                draft.add(CORE, tier, name, span, actual, contract.price(tier, "overage"))
-            continue
-        committed = contract.committed(tier)
+        product, name = model.product(tier), model.line_name(tier)
+        price = contract.price(tier, model.arrears_price)
+        committed = 0 if ramp or not model.prepaid else contract.committed(tier)
         if contract.subscription == "monthly":  # R-sub-2: the greater of committed and actual
+            prepay = contract.price(tier, "prepay")
             draft.add(
-                CORE,
-                f"{tier}_PREPAY",
-                f"{name} – Prepay",
-                span,
+                CORE_SERVICES,
+                model.prepay_product(tier),
+                model.prepay_name(tier),
+                service,
                 committed,
-                contract.price(tier, "prepay"),
+                prepay,
             )
-        overage = max(Decimal(0), actual - committed)  # R-sub-5: per tier
-        draft.add(CORE, tier, name, span, overage, contract.price(tier, "overage"))
+        overage = max(Decimal(0), usage.actual[tier] - committed)  # R-sub-5: per tier
+        draft.add(CORE_SERVICES, product, name, service, overage, price)
+
+
+def add_add_ons(draft: Draft, contract: Contract, period: BillingPeriod, usage: LicenseUsage):
+    """R-named-3, R-conc-5, R-hourly-2: add-on units at overage, in ramp too."""
+    service = span(period)
     for add_on in ADD_ONS:  # R-named-3, R-conc-5: billed in ramp too, at overage
         units = usage.add_ons[add_on]
         price = contract.price(add_on, "overage")
@@ -214,14 +230,13 @@ def add_license_usage(draft: Draft, contract: Contract, period: BillingPeriod, u
                 f"{units} {add_on} add-on unit(s) not billed: the contract has no price"
             )
             continue
-        draft.add(CORE, add_on, ADD_ON_NAMES[add_on], span, units, price)
-    draft.warnings.extend(usage.warnings)
+        draft.add(CORE_SERVICES, add_on, ADD_ON_NAMES[add_on], service, units, price)
 
 
 def add_charges(draft: Draft, charges: list[Charge]) -> None:
     """R-once-1: each entry one line, quantity 1, on its own day."""
     for charge in charges:
-        section = CORE if charge.kind == "one_time" else DEVICES
+        section = CORE_SERVICES if charge.kind == "one_time" else DEVICE_CHARGES
         day = (charge.day, charge.day + timedelta(days=1))
         draft.lines.append(
             InvoiceLine(section, charge.kind, charge.description, *day, Decimal(1), charge.amount)
@@ -290,7 +305,7 @@ def period_invoice(
     if advance:
         add_prepay(draft, contract, billing_period(contract.activation_date, period.index + 1))
     draft.lines.extend(adjustments)
-    return finish(contract, "period", period.issue_date, _span(period), draft)
+    return finish(contract, "period", period.issue_date, span(period), draft)
 
 
 def billed_lines(invoice: Invoice | None) -> list[dict]:
@@ -323,7 +338,7 @@ def adjustment_lines(
             InvoiceLine(
                 section,
                 f"adjustment:{product}",
-                f"Adjustment: {description} ({period.for_people()})",
+                f"Adjustment: {description} ({people_period(period.start, period.end)})",
                 period.start,
                 period.end,
                 Decimal(quantity),
@@ -336,12 +351,12 @@ def adjustment_lines(
 
 def opening_invoice(contract: Contract) -> Invoice | None:
     """R-sub-3/4: the prepay of period 0 when the term starts at activation (no ramp)."""
-    if contract.subscription == "monthly" or contract.ramp_periods or contract.partner:
+    if not opens_with_invoice(contract):
         return None
     first = billing_period(contract.activation_date, 0)
     draft = Draft()
     add_prepay(draft, contract, first)
-    return finish(contract, "opening", contract.activation_date, _span(first), draft)
+    return finish(contract, "opening", contract.activation_date, span(first), draft)
 
 
 def one_time_invoice(contract: Contract, day: date, charges: list[Charge]) -> Invoice | None:

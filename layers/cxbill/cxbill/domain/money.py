@@ -1,10 +1,9 @@
-"""Money: currencies, rounding and formatting (R-money-1..3). Decimal only, never float."""
+"""Money: currencies and rounding (R-money-1/2). Decimal only, never float. Formatting for people
+(R-money-3) is the renderer's: adapters/people.py."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-
-from babel.numbers import format_currency
 
 # R-contract-2: the accepted currencies and their minor units.
 MINOR_UNITS: dict[str, int] = {
@@ -19,7 +18,6 @@ MINOR_UNITS: dict[str, int] = {
 }
 CURRENCIES = frozenset(MINOR_UNITS)
 RATE_PLACES = 4  # R-contract-5: prices carry at most 4 decimal places
-_LOCALE = "en_US"
 
 
 def minor_unit(currency: str) -> Decimal:
@@ -34,13 +32,3 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def line_amount(quantity: Decimal, rate: Decimal, currency: str) -> Decimal:
     return round_money(quantity * rate, currency)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """An amount for people: symbol and grouping, the currency's minor units (R-money-3)."""
-    return format_currency(round_money(amount, currency), currency, locale=_LOCALE)
-
-
-def format_rate(rate: Decimal, currency: str) -> str:
-    """A rate for people: like an amount, but never rounded (11,000.5 JPY stays ¥11,000.5)."""
-    return format_currency(rate, currency, locale=_LOCALE, decimal_quantization=False)

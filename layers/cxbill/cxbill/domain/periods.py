@@ -45,18 +45,28 @@ class BillingPeriod:
         """The first daily run at or after end + 24h closes it: the run on the day after the end."""
         return self.end + timedelta(days=1)
 
-    def for_people(self) -> str:
-        """R-invoice-7: the last day inclusive, "Mar 10, 2026 – Apr 9, 2026"."""
-        last = self.end - timedelta(days=1)
-        return f"{_people(self.start)} – {_people(last)}"
-
     @property
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days)]
 
 
-def _people(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
+# -- dates as people read them (R-invoice-7): the one formatter the invoice and its PDF share ---
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def people_date(day: date) -> str:
+    """A date as people read it, "Mar 10, 2026", in English whatever the process locale."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def people_period(start: date, end: date) -> str:
+    """A [start, end) span with its last day inclusive: "Mar 10, 2026 – Apr 9, 2026".
+    A span of one day (or none) shows that day alone."""
+    last = max(end - timedelta(days=1), start)
+    if last == start:
+        return people_date(start)
+    return f"{people_date(start)} \u2013 {people_date(last)}"
 
 
 def billing_period(activation: date, index: int) -> BillingPeriod:

@@ -1,5 +1,6 @@
-"""License quantities of one org and period: named, concurrent and hourly (R-tier, R-named,
-R-conc, R-hourly). Instants are epoch milliseconds; the period is [start_ms, end_ms)."""
+"""License quantities of one org and period (R-tier, R-named-3): who is billable at which tier,
+and the model's measure of A(T) (licensing/). Instants are epoch milliseconds; the period is
+[start_ms, end_ms)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .contract import ADD_ONS, TIERS, Contract
-from .coverage import daily_covered_ms, daily_sustained_peaks, hours, sustained_peak, user_coverage
+from .contract import Contract
 from .instants import DAY_MS, ms_date
+from .licensing import license_model
+from .licensing.tiers import ADD_ONS, TIER_RANK, TIERS, carries_add_ons
 from .periods import BillingPeriod
 from .usage import Assignment, Session
 
-TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
+__all__ = [
+    "TIER_RANK",
+    "Chart",
+    "LicenseUsage",
+    "overlaps",
+    "period_tiers",
+    "rate_licenses",
+]
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,13 @@ def rate_licenses(
             f"user {user} logged in without a Cloud CX license; billed as {contract.default_tier}"
         )
     for user, products in add_ons.items():
-        if user in users and tiers[user] in ("CX1", "CX2"):  # R-named-3: add-ons ride on CX1/CX2
+        if user in users and carries_add_ons(tiers[user]):
             for product in products:
                 usage.add_ons[product] += 1
-    rate = {"named": _named, "concurrent": _concurrent, "hourly": _hourly}[contract.license_model]
-    rate(usage, billable, tiers, p_start, p_end)
+    model = license_model(contract)
+    measured = model.measure(billable, tiers, p_start, p_end)
+    usage.actual = measured.actual
+    usage.chart = Chart(model.chart_title, _day_points(p_start, p_end, measured.daily))
     return usage
 
 
@@ -90,53 +101,8 @@ def period_tiers(
     return tiers, add_ons
 
 
-def _days(p_start: int, p_end: int) -> list[int]:
-    return list(range(p_start, p_end, DAY_MS))
-
-
-def _day_points(p_start: int, p_end: int, values) -> tuple[tuple[date, Decimal], ...]:
-
-    return tuple(
-        (ms_date(d), Decimal(v)) for d, v in zip(_days(p_start, p_end), values, strict=True)
-    )
-
-
-def _named(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) -> None:
-    """R-named-1/2: one unit per billable user at their period tier, unprorated."""
-    for tier in tiers.values():
-        usage.actual[tier] += 1
-    daily: list[set[str]] = [set() for _ in _days(p_start, p_end)]
-    for s in billable:
-        first = max(s.login_ms, p_start)
-        last = min(max(s.logout_ms - 1, s.login_ms), p_end - 1)
-        for i in range((first - p_start) // DAY_MS, (last - p_start) // DAY_MS + 1):
-            daily[i].add(s.user_id)
-    usage.chart = Chart("Daily billable users", _day_points(p_start, p_end, map(len, daily)))
-
-
-def _concurrent(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) -> None:
-    """R-conc-3: tiers billed highest first from the sustained peaks of S>=T."""
-    coverage = user_coverage(
-        ((s.user_id, s.login_ms, s.logout_ms) for s in billable), p_start, p_end
-    )
-    above = 0
-    for tier in reversed(TIERS):
-        at_least = [c for u, c in coverage.items() if TIER_RANK[tiers[u]] >= TIER_RANK[tier]]
-        peak = sustained_peak(at_least, p_start, p_end)
-        usage.actual[tier] = Decimal(peak - above)
-        above = peak
-    peaks = daily_sustained_peaks(coverage, p_start, p_end)
-    usage.chart = Chart("Daily sustained peak", _day_points(p_start, p_end, peaks))
-
-
-def _hourly(usage: LicenseUsage, billable: list[Session], tiers, p_start, p_end) -> None:
-    """R-hourly-1: per user the union of sessions clipped to P, summed per tier, in hours."""
-    coverage = user_coverage(
-        ((s.user_id, s.login_ms, s.logout_ms) for s in billable), p_start, p_end
-    )
-    per_tier = dict.fromkeys(TIERS, 0)
-    for user, spans in coverage.items():
-        per_tier[tiers[user]] += sum(end - start for start, end in spans)
-    usage.actual = {tier: hours(ms) for tier, ms in per_tier.items()}
-    daily = [hours(ms) for ms in daily_covered_ms(coverage, p_start, p_end)]
-    usage.chart = Chart("Daily hours", _day_points(p_start, p_end, daily))
+def _day_points(
+    p_start: int, p_end: int, values: Iterable[Decimal]
+) -> tuple[tuple[date, Decimal], ...]:
+    days = range(p_start, p_end, DAY_MS)
+    return tuple((ms_date(d), Decimal(v)) for d, v in zip(days, values, strict=True))

@@ -20,11 +20,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 from typing import TextIO
 
-from .charges import DEVICE_NAMES, held
-from .contract import ADD_ONS, RESOURCES, TIERS, Contract
+from .charges import DEVICE_NAMES, device_types, held
+from .contract import RESOURCE_TYPES, Contract
 from .coverage import daily_sustained_peaks, user_coverage
 from .instants import DAY_MS, date_ms, format_instant
-from .invoice import ADD_ON_NAMES, license_name
+from .invoice import ADD_ON_NAMES
+from .licensing import license_model
+from .licensing.tiers import ADD_ONS, carries_add_ons
 from .periods import BillingPeriod, billing_period, period_index_on
 from .rating import overlaps, period_tiers
 from .usage import Assignment, Call, Device, ResourceUse, Session
@@ -168,71 +170,52 @@ def billable_usage_rows(
     assignments: Iterable[Assignment],
     devices: Iterable[Device],
 ) -> list[Row]:
-    """What `period` bills for the part of it inside the range: each user with a billable login
-    there at their license line, their add-ons (CX1/CX2 only, R-named-3), each device active there.
-
-    Who is listed is decided by the days of the range; what they bill (period tier, device type)
-    and when their charge began (first billable login, activation, clamped to the period start)
-    by the whole period, as its invoice does.
-    """
+    """R-report-2: what `period` bills, listed for its window (period ∩ range): each user with a
+    billable login in the window at their license line, their add-ons (R-named-3), each device
+    active in the window. What they bill (period tier, device type) is decided by the whole
+    period, as its invoice does; the timestamp is the first billable instant inside the window.
+    Rows are ordered by charge name, entity, timestamp (R-report-3)."""
     p_start, p_end = period.start_ms, period.end_ms
     r_start, r_end = range_ms(first, last)
     w_start, w_end = max(p_start, r_start), min(p_end, r_end)
 
     since: dict[str, int] = {}
-    listed: set[str] = set()
     emails = _Emails()
     for s in sessions:
         if not s.billable or not overlaps(s.login_ms, s.logout_ms, p_start, p_end):
             continue
-        at = max(s.login_ms, p_start)
-        since[s.user_id] = min(since.get(s.user_id, at), at)
         emails.see(s)
         if overlaps(s.login_ms, s.logout_ms, w_start, w_end):
-            listed.add(s.user_id)
+            at = max(s.login_ms, w_start)  # a session begun before the window counts from it
+            since[s.user_id] = min(since.get(s.user_id, at), at)
 
-    tiers, add_ons = period_tiers(assignments, listed, p_start, p_end)
-    users = sorted(listed, key=lambda u: (since[u], emails[u], u))
-    tier = {u: tiers.get(u, contract.default_tier) for u in users}  # R-tier-2
-    rows: list[Row] = []
-    for t in TIERS:
-        name = text(license_name(contract, t))
-        rows += [(name, text(emails[u]), format_instant(since[u])) for u in users if tier[u] == t]
-    for add_on in ADD_ONS:  # R-named-3: add-ons ride on CX1/CX2 only
-        name = text(ADD_ON_NAMES[add_on])
-        rows += [
-            (name, text(emails[u]), format_instant(since[u]))
-            for u in users
-            if add_on in add_ons.get(u, ()) and tier[u] in ("CX1", "CX2")
-        ]
-    rows.extend(_device_rows(devices, p_start, p_end, w_start, w_end))
-    return rows
+    tiers, add_ons = period_tiers(assignments, set(since), p_start, p_end)
+    model = license_model(contract)
+    charges: list[tuple[str, str, int]] = []
+    for user, at in since.items():
+        tier = tiers.get(user, contract.default_tier)  # R-tier-2
+        charges.append((model.line_name(tier), emails[user], at))
+        if carries_add_ons(tier):
+            held_add_ons = add_ons.get(user, set())
+            charges += [(ADD_ON_NAMES[a], emails[user], at) for a in ADD_ONS if a in held_add_ons]
+    charges += _device_charges(devices, p_start, p_end, w_start, w_end)
+    rows = [(text(name), text(entity), at) for name, entity, at in charges]
+    return [(name, entity, format_instant(at)) for name, entity, at in sorted(rows)]
 
 
-def _device_rows(
+def _device_charges(
     devices: Iterable[Device], p_start: int, p_end: int, w_start: int, w_end: int
-) -> list[Row]:
-    """R-dev-1: one row per device id active in the window, typed by its latest row in P."""
-    latest: dict[str, tuple[int, str]] = {}
+) -> list[tuple[str, str, int]]:
+    """R-dev-1: one charge per device id active in the window, typed by its latest row in P, from
+    max(active_from, window start) over its rows active in the window."""
+    rows = list(devices)
+    types = device_types(rows, p_start, p_end)
     since: dict[str, int] = {}
-    listed: set[str] = set()
-    for d in devices:
-        if not held(d.active_from_ms, d.active_to_ms, p_start, p_end):
-            continue
-        mark = (d.active_from_ms, d.type)
-        latest[d.device_id] = max(latest.get(d.device_id, mark), mark)
-        at = max(d.active_from_ms, p_start)
-        since[d.device_id] = min(since.get(d.device_id, at), at)
+    for d in rows:
         if held(d.active_from_ms, d.active_to_ms, w_start, w_end):
-            listed.add(d.device_id)
-    order = {kind: i for i, kind in enumerate(DEVICE_NAMES)}
-    ids = sorted(
-        listed, key=lambda i: (order.get(latest[i][1], len(order)), latest[i][1], since[i], i)
-    )
-    return [
-        (text(DEVICE_NAMES.get(latest[i][1], latest[i][1])), text(i), format_instant(since[i]))
-        for i in ids
-    ]
+            at = max(d.active_from_ms, w_start)
+            since[d.device_id] = min(since.get(d.device_id, at), at)
+    return [(DEVICE_NAMES.get(types[i], types[i]), i, at) for i, at in since.items()]
 
 
 def billable_usage(
@@ -302,13 +285,14 @@ def concurrent_usage(first: date, last: date, sessions: Iterable[Session]) -> st
 
 
 def resources_usage_rows(first: date, last: date, uses: Iterable[ResourceUse]) -> Iterator[Row]:
-    """Every day of the range and every resource (4.2.3), the stored quantity or 0."""
+    """Every day of the range and every resource (4.2.3), the stored quantity or 0; within a
+    day, resources in alphabetical order (R-report-3)."""
     start, end = range_ms(first, last)
     stored: dict[tuple[int, str], Decimal] = {}
     for use in uses:
         if start <= use.day_ms < end:
             stored[use.day_ms, use.resource] = use.quantity
-    names = list(RESOURCES) + sorted({r for _, r in stored} - set(RESOURCES))
+    names = sorted({*RESOURCE_TYPES, *(r for _, r in stored)})
     for d in _days(first, last):
         for resource in names:
             quantity = stored.get((date_ms(d), resource), Decimal(0))
