@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .contract import Charge, Contract
-from .invoice import KIND_ORDER
+from .invoice import KIND_ORDER, opens_with_invoice
 from .periods import add_months, billing_period
 
 TRIAL_MONTHS = 12
@@ -90,14 +90,7 @@ def _opening_pending(contract: Contract, state: OrgState) -> bool:
     """The opening is decided once, by the terms in force at the first run on or after the
     activation date: with no commitments then, it is recorded without an invoice, and
     commitments added later are not prepaid before the next year (R-contract-8)."""
-    return (
-        not state.opened
-        and not contract.trial
-        and contract.partner is None
-        and contract.subscription != "monthly"
-        and contract.ramp_periods == 0
-        and contract.license_model != "hourly"
-    )
+    return not state.opened and opens_with_invoice(contract)
 
 
 def due_on(contract: Contract, state: OrgState, today: date) -> list[Due]:
