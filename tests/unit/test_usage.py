@@ -240,6 +240,7 @@ def test_r_ingest_2_broken_gzip_rejected(data):
 def test_r_ingest_2_unterminated_quote_rejected_not_a_crash():
     e = rejection("logins", logins(login_row(email='"never closed')))
     assert "CSV" in e.problems[0].message
+    assert e.problems[0].line == 2  # where the quoted field began (R-ingest-6)
 
 
 # --- invalid rows (R-ingest-1) --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from cxbill.adapters.usage_store import Spool, _decoder
+from cxbill.adapters.usage_store import Spool
 from cxbill.domain.contract import DEVICE_TYPES, NUMBER_TYPES, RESOURCES
 from cxbill.domain.instants import DAY_MS, date_ms, parse_instant
 from cxbill.domain.problems import Rejected
@@ -19,11 +19,14 @@ from cxbill.domain.usage import (
     HEADERS,
     OPEN_END,
     PARSERS,
+    USAGE_KINDS,
+    Assignment,
     Call,
     Device,
     PhoneNumber,
     Price,
     ResourceUse,
+    Session,
     _RowError,
     call_parser,
     parse_usage_key,
@@ -93,6 +96,16 @@ def test_4_2_every_usage_kind_has_its_exact_header():
     assert set(PARSERS) == set(HEADERS) - {"calls"}  # calls are parsed with the org's decks
     for kind in HEADERS:
         assert parse_usage_key(f"usage/acme/{kind}/a.csv").kind == kind
+
+
+def test_4_1_one_definition_per_usage_kind():
+    assert list(USAGE_KINDS) == ["logins", "licenses", "resources", "devices", "numbers", "calls"]
+    for name, kind in USAGE_KINDS.items():
+        assert kind.name == name
+        assert kind.width == len(kind.row._fields) or name == "calls"  # a call adds its price
+        assert HEADERS[name] == kind.header
+        assert PARSERS.get(name) is kind.parse
+    assert USAGE_KINDS["calls"].parse is None  # read with call_parser(pricer), R-deck-1
 
 
 @pytest.mark.parametrize("kind", ["resources", "devices", "numbers", "calls"])
@@ -319,9 +332,17 @@ def test_4_2_6_repeated_call_id_passes_both_rows_with_one_identity():
     assert (first.duration_s, again.duration_s) == (10, 20)
 
 
-# --- the normalized store's row codec (usage_store._decoder) --------------------------------------
+# --- the normalized store's row codec (UsageKind.to_cells / from_cells) ---------------------------
 
 ROWS = {
+    "logins": [
+        Session("s,1", "u1", 'a"b@x.com', "web", parse_instant(T0), parse_instant(T1)),
+        Session("s2", "u2", "", "teams", parse_instant(T0), parse_instant(T0)),
+    ],
+    "licenses": [
+        Assignment("u1", "a@x.com", "CX2", parse_instant(T0), OPEN_END),
+        Assignment("u1", "", "WEM", parse_instant(T0), parse_instant(T1)),
+    ],
     "resources": [
         ResourceUse(JAN_20, "storage_gb", Decimal("3.50")),
         ResourceUse(JAN_20, "ivr_minutes", Decimal("0")),
@@ -374,9 +395,20 @@ def same(a, b) -> bool:
 
 @pytest.mark.parametrize("kind", sorted(ROWS))
 def test_store_codec_round_trips_each_kind_exactly(kind):
-    decode = _decoder(kind)
+    usage_kind = USAGE_KINDS[kind]
     for row in ROWS[kind]:
-        assert same(decode([str(x) for x in row]), row)
+        cells = usage_kind.to_cells(row)
+        assert cells == [str(x) for x in row]  # what the Spool's csv.writer writes
+        assert same(usage_kind.from_cells(cells), row)
+
+
+def test_store_codec_interns_the_strings_that_repeat():
+    def cells() -> list[str]:  # as csv.reader gives them: new strings for every row
+        return ["s1", "".join(["u", "7"]), "".join(["a", "@x.com"]), "web", "0", "1"]
+
+    first, again = (USAGE_KINDS["logins"].from_cells(cells()) for _ in "ab")
+    assert first.user_id is again.user_id
+    assert first.email is again.email
 
 
 @pytest.mark.parametrize("kind", sorted(ROWS))
@@ -389,17 +421,20 @@ def test_store_codec_round_trips_through_the_spool(kind):
             cells = list(csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
     finally:
         spool.close()
-    decoded = [_decoder(kind)(c) for c in cells]
+    decoded = [USAGE_KINDS[kind].from_cells(c) for c in cells]
     assert len(decoded) == len(ROWS[kind])
     assert all(same(d, r) for d, r in zip(decoded, ROWS[kind], strict=True))
 
 
 def test_store_codec_round_trips_what_the_readers_produce():
     for kind, rows in [
+        ("logins", read("logins", f"s1,u1,a@x.com,web,{T0},{T1}")),
+        ("licenses", read("licenses", f"u1,a@x.com,CX1,{T0},")),
         ("resources", read("resources", "2026-01-20,storage_gb,3.50")),
         ("devices", read("devices", f"e1,phone,{T0},")),
         ("numbers", read("numbers", f"+13125550100,did,{T0},{T1}")),
         ("calls", read_calls(call_row())),
     ]:
         for row in rows:
-            assert same(_decoder(kind)([str(x) for x in row]), row)
+            usage_kind = USAGE_KINDS[kind]
+            assert same(usage_kind.from_cells(usage_kind.to_cells(row)), row)

@@ -29,3 +29,11 @@ class Rejected(Exception):
     @classmethod
     def one(cls, message: str, **where) -> Rejected:
         return cls([Problem(message, **where)])
+
+
+class RowError(ValueError):
+    """One cell of a row is invalid: becomes a Problem on the row's line, naming the column."""
+
+    def __init__(self, column: str, value: str, message: str):
+        super().__init__(message)
+        self.column, self.value = column, value
