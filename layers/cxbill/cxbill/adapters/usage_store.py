@@ -12,12 +12,11 @@ import csv
 import gzip
 import io
 import tempfile
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from decimal import Decimal
-from sys import intern
+from collections.abc import Hashable, Iterator, Sequence
 from typing import IO, Literal, overload
 
 from ..domain.usage import (
+    USAGE_KINDS,
     Assignment,
     Call,
     Device,
@@ -30,38 +29,6 @@ from ..domain.usage import (
 from .aws import clients
 from .models import UsageBatch
 from .settings import Settings
-
-
-def _decoder(kind: str) -> Callable[[list[str]], UsageRow]:
-    """Turn the cells the Spool wrote (csv.writer: str() of each field) back into the row,
-    exactly: Decimal(str(d)) keeps d's digits and exponent ("3.50" stays "3.50")."""
-    # Users, emails, clients, types and numbers repeat across millions of rows: one string each
-    # keeps a large org's period in memory (SPEC 11: memory bounded by the sessions of the period).
-    decoders: dict[str, Callable[[list[str]], UsageRow]] = {
-        "logins": lambda c: Session(
-            c[0], intern(c[1]), intern(c[2]), intern(c[3]), int(c[4]), int(c[5])
-        ),
-        "licenses": lambda c: Assignment(
-            intern(c[0]), intern(c[1]), intern(c[2]), int(c[3]), int(c[4])
-        ),
-        "resources": lambda c: ResourceUse(int(c[0]), intern(c[1]), Decimal(c[2])),
-        "devices": lambda c: Device(c[0], intern(c[1]), int(c[2]), int(c[3])),
-        "numbers": lambda c: PhoneNumber(intern(c[0]), intern(c[1]), int(c[2]), int(c[3])),
-        "calls": lambda c: Call(
-            c[0],
-            int(c[1]),
-            intern(c[2]),
-            intern(c[3]),
-            intern(c[4]),
-            int(c[5]),
-            intern(c[6]),
-            intern(c[7]),
-            Decimal(c[8]),
-            int(c[9]),
-            Decimal(c[10]),
-        ),
-    }
-    return decoders[kind]
 
 
 class Spool:
@@ -122,7 +89,7 @@ class UsageStore:
 
     def rows(self, batch: UsageBatch, kind: str) -> Iterator[UsageRow]:
         body = self.s3.get_object(Bucket=self.bucket, Key=batch.object_key)["Body"]
-        decode = _decoder(kind)
+        decode = USAGE_KINDS[kind].from_cells
         with gzip.GzipFile(fileobj=body) as raw:
             for cells in csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")):
                 yield decode(cells)
