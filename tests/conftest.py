@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import socket
 from collections.abc import Iterator
 
 import botocore.loaders
@@ -39,3 +40,16 @@ def _one_botocore_loader() -> Iterator[None]:
         yield
     finally:
         botocore.session.Session._register_data_loader = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _no_network_in_unit_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Unit and job tests run on pure code and fakes: any connection they open is a bug."""
+    if {"unit", "jobs"} & set(request.path.parts):
+
+        def refuse(*args, **kwargs):
+            raise RuntimeError(f"a unit test opened a network connection: {request.node.nodeid}")
+
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+        monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+        monkeypatch.setattr(socket, "create_connection", refuse)

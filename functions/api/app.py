@@ -1,18 +1,17 @@
-"""The admin API (section 8): JWT claims checked here, answers from the invoice desk."""
+"""The admin API (section 8): JWT claims checked here, answers from the invoice and report desks.
+Every answer is JSON in R-api-3's shape, whatever the request (R-api-4)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
-from cxbill.domain.instants import date_ms
-from cxbill.domain.reports import REPORTS
 from cxbill.jobs import wiring
-from cxbill.jobs.invoices import BadRequest, NotFound, parse_day, parse_range
+from cxbill.jobs.invoices import BadRequest, NotFound, as_of_day, parse_range
 
 logger = Logger()
 tracer = Tracer()
@@ -32,15 +31,17 @@ class ApiError(ServiceError):
 def _claims() -> dict:
     authorizer = app.current_event.request_context.authorizer
     claims = (authorizer.jwt_claim if authorizer else None) or {}
-    return claims
+    return claims if isinstance(claims, dict) else {}
 
 
 def _permissions(claims: dict) -> set[str]:
-    """A list claim, or API Gateway's flattened form of one: "[a b c]"."""
+    """A list claim, or API Gateway's flattened form of one: "[a b c]". Anything else holds none."""
     raw = claims.get("permissions") or []
     if isinstance(raw, str):
         raw = raw.strip("[]").replace(",", " ").split()
-    return set(raw)
+    if not isinstance(raw, list):
+        return set()
+    return {p for p in raw if isinstance(p, str)}
 
 
 def authorize(org_id: str) -> None:
@@ -54,30 +55,14 @@ def authorize(org_id: str) -> None:
         raise ApiError(404, "not_found", "not found")
 
 
-@app.exception_handler(ApiError)
-def _api_error(e: ApiError) -> Response:
-    return Response(e.status_code, "application/json", body=_error_body(e.code, e.msg))
-
-
-@app.exception_handler(BadRequest)
-def _bad_request(e: BadRequest) -> Response:
-    return Response(400, "application/json", body=_error_body("bad_request", str(e)))
-
-
-@app.exception_handler(NotFound)
-def _not_found(e: NotFound) -> Response:
-    return Response(404, "application/json", body=_error_body("not_found", "not found"))
-
-
-def _error_body(code: str, message: str) -> str:
-    return json.dumps({"error": code, "message": message})
+def _query() -> dict:
+    return app.current_event.query_string_parameters or {}
 
 
 @app.get("/orgs/<org_id>/invoices")
 def list_invoices(org_id: str) -> dict:
     authorize(org_id)
-    query = app.current_event.query_string_parameters or {}
-    first, last = parse_range(query.get("from"), query.get("to"), datetime.now(UTC).date())
+    first, last = parse_range(_query().get("from"), _query().get("to"), _now().date())
     return {"invoices": wiring.invoice_desk().list(org_id, first, last)}
 
 
@@ -96,35 +81,66 @@ def invoice_pdf(org_id: str, number: str) -> dict:
 @app.get("/orgs/<org_id>/bill-to-date")
 def bill_to_date(org_id: str) -> dict:
     authorize(org_id)
-    return wiring.invoice_desk().bill_to_date(org_id, _as_of())
+    return wiring.invoice_desk().bill_to_date(org_id, as_of_day(_query().get("as_of"), _now()))
 
 
 @app.get("/orgs/<org_id>/subscription")
 def subscription(org_id: str) -> dict:
     authorize(org_id)
-    now = datetime.now(UTC)
-    as_of = _as_of()
-    now_ms = int(now.timestamp() * 1000) if as_of == now.date() else date_ms(as_of)
-    return wiring.invoice_desk().subscription(org_id, as_of, now_ms)
+    now = _now()
+    return wiring.invoice_desk().subscription(org_id, as_of_day(_query().get("as_of"), now), now)
 
 
 @app.get("/orgs/<org_id>/reports/<report>")
 def usage_report(org_id: str, report: str) -> dict:
     authorize(org_id)
-    if report not in REPORTS:
-        raise NotFound(report)
-    query = app.current_event.query_string_parameters or {}
-    first, last = parse_range(query.get("from"), query.get("to"), datetime.now(UTC).date())
+    first, last = parse_range(_query().get("from"), _query().get("to"), _now().date())
     return wiring.report_desk().generate(org_id, report, first, last)
 
 
-def _as_of() -> date:
-    """Today (UTC), or the `as_of` date finance asks about."""
-    text = (app.current_event.query_string_parameters or {}).get("as_of")
-    return parse_day(text) if text else datetime.now(UTC).date()
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- every answer JSON (R-api-3, R-api-4) ----------------------------------------------------
+
+
+def _error(status: int, code: str, message: str, **extra: str) -> Response:
+    body = json.dumps({"error": code, "message": message, **extra})
+    return Response(status, "application/json", body=body)
+
+
+@app.exception_handler(ApiError)
+def _api_error(e: ApiError) -> Response:
+    return _error(e.status_code, e.code, e.msg)
+
+
+@app.exception_handler(BadRequest)
+def _bad_request(e: BadRequest) -> Response:
+    return _error(400, "bad_request", str(e))
+
+
+@app.exception_handler(NotFound)
+def _not_found(e: NotFound) -> Response:
+    return _error(404, "not_found", "not found")
+
+
+@app.not_found
+def _no_route(e: Exception) -> Response:
+    return _error(404, "not_found", "not found")
+
+
+@app.exception_handler(Exception)
+def _internal(e: Exception) -> Response:
+    """An unexpected failure: logged with its trace, answered without one."""
+    logger.exception("unexpected failure")
+    request_id = app.current_event.request_context.request_id or ""
+    return _error(
+        500, "internal", "an unexpected error; quote the request id", request_id=request_id
+    )
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold signed URLs and addresses
 def handler(event: dict, context) -> dict:
     return app.resolve(event, context)

@@ -6,7 +6,6 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from cxbill.domain.schedule import Due
 from cxbill.jobs import wiring
 
 logger = Logger()
@@ -15,13 +14,13 @@ processor = SqsFifoPartialProcessor()  # stops at the first failure: numbers sta
 
 
 def close(message: dict) -> str | None:
-    number = wiring.close_job()(Due.from_message(message))
+    number = wiring.close_job().close_message(message)
     logger.info("closed", extra={"due": message, "number": number})
     return number
 
 
-# A due's identity plus the run that sent it: one run's duplicates collapse, a later run may retry.
-MESSAGE_KEY = "[run_date, org_id, kind, issue_date, period_index]"
+# A close message's own id (what is due plus the run that sent it, as the queue deduplicates it).
+MESSAGE_KEY = "id"
 
 
 @logger.inject_lambda_context

@@ -28,7 +28,8 @@ def uploads_in(s3_event: dict) -> list[Upload]:
     for record in s3_event.get("Records", []):
         obj = record["s3"]["object"]
         key = unquote_plus(obj["key"])  # S3 percent-encodes keys in events
-        version = obj.get("versionId") or wiring.ingest_job().version_of(key)
+        # A versioned bucket names the version; an unversioned one only the content's ETag.
+        version = obj.get("versionId") or f"etag:{obj.get('eTag', '')}"
         when = datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00"))
         uploads.append(Upload(key, version, int(when.timestamp() * 1000)))
     return uploads

@@ -19,13 +19,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import boto3
 
 from cxbill.jobs import wiring
 
 from .stack import ACCOUNT_ID, LocalStack, build_stack
+
+if TYPE_CHECKING:
+    from .chaos import Chaos
 
 RETRIES = 3  # deliveries of a failing message before it is dead-lettered (locally)
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +66,7 @@ class LambdaContext:
     memory_limit_in_mb: int = 1769
     invoked_function_arn: str = ""
     aws_request_id: str = ""
+    remaining_ms: int = 900_000  # 0: an invocation that will not finish (chaos crashes it)
 
     def __post_init__(self) -> None:
         self.invoked_function_arn = (
@@ -70,7 +75,7 @@ class LambdaContext:
         self.aws_request_id = str(uuid.uuid4())
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        return self.remaining_ms
 
 
 @contextmanager
@@ -97,8 +102,11 @@ class LocalCloud:
         self.functions = {name: load_function(name) for name in ("ingest", "daily", "close", "api")}
         self._uploads_today = 0
         self._clock = datetime(2000, 1, 1)
+        self._event_times: dict[tuple[str, str], tuple[datetime, str | None]] = {}
+        self.upload_versions: dict[str, list[str]] = {}  # each key's versions, in upload order
         self.dead_letters: list[dict] = []  # what the DLQs would hold
         self.wall_clock = False  # `serve`: uploads happen now, not on a simulated day
+        self.chaos: Chaos | None = None  # `replay --chaos`: deliveries the way AWS does them
 
     # -- the clock --
     def set_day(self, day: date) -> None:
@@ -108,10 +116,23 @@ class LocalCloud:
     # -- S3 -> SQS -> ingest --
     def upload(self, key: str, body: bytes) -> None:
         """Put an object in the upload bucket and deliver the notification to `ingest`."""
-        self.s3.put_object(Bucket=self.stack.upload_bucket, Key=key, Body=body)
+        self.put_upload(key, body)
         self.deliver_uploads()
 
+    def put_upload(self, key: str, body: bytes) -> None:
+        """Put an object in the upload bucket; its notification waits in the ingest queue.
+        Its event time is stamped now: uploads of one day are 1 ms apart, in the order made."""
+        put = self.s3.put_object(Bucket=self.stack.upload_bucket, Key=key, Body=body)
+        if not self.wall_clock:
+            at = self._clock + timedelta(milliseconds=self._uploads_today)
+            self._uploads_today += 1
+            self._event_times[(key, put["ETag"].strip('"'))] = (at, put.get("VersionId"))
+        self.upload_versions.setdefault(key, []).append(put.get("VersionId") or "null")
+
     def deliver_uploads(self) -> None:
+        if self.chaos is not None:
+            self._chaos_deliver_uploads(self.chaos)
+            return
         for messages in self._receive(self.stack.ingest_queue_url):
             records = []
             for message in messages:
@@ -124,17 +145,34 @@ class LocalCloud:
                 self._invoke("ingest", {"Records": records}, self.stack.ingest_queue_url, messages)
 
     def _stamped(self, s3_event: dict) -> dict:
-        """moto stamps events with the wall clock; the simulated clock is the one that counts.
-        Uploads of one day are 1 ms apart, in the order they were made."""
+        """moto stamps events with the wall clock; the simulated clock is the one that counts:
+        the time `put_upload` stamped (uploads of one day are 1 ms apart, in the order they
+        were made), whenever the event is delivered."""
         for record in s3_event.get("Records", []):
+            obj = record["s3"]["object"]
+            stamp = self._event_times.get((unquote_plus(obj["key"]), obj.get("eTag", "")))
+            if stamp and stamp[1] and "versionId" not in obj:
+                obj["versionId"] = stamp[1]
+            self._versioned(record["s3"])
             if self.wall_clock:
                 continue
-            at = self._clock + timedelta(milliseconds=self._uploads_today)
-            self._uploads_today += 1
+            if stamp is None:  # not put through put_upload: stamped as it is delivered
+                at = self._clock + timedelta(milliseconds=self._uploads_today)
+                self._uploads_today += 1
+            else:
+                at = stamp[0]
             record["eventTime"] = (
                 at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
             )
         return s3_event
+
+    def _versioned(self, s3: dict) -> None:
+        """S3 names the object's version in events from a versioned bucket; moto leaves it out."""
+        obj = s3["object"]
+        if "versionId" not in obj:
+            head = self.s3.head_object(Bucket=s3["bucket"]["name"], Key=unquote_plus(obj["key"]))
+            if head.get("VersionId") and head["ETag"].strip('"') == obj.get("eTag"):
+                obj["versionId"] = head["VersionId"]
 
     # -- schedule -> daily -> close queue -> close --
     def run_daily(self, day: date) -> dict:
@@ -149,11 +187,25 @@ class LocalCloud:
             "resources": [f"arn:aws:events:{self.stack.region}:{ACCOUNT_ID}:rule/cxbill-daily"],
             "detail": {},
         }
-        result = self.functions["daily"].handler(event, LambdaContext("daily"))
+        if self.chaos is None:
+            result = self.functions["daily"].handler(event, LambdaContext("daily"))
+        else:  # the schedule's retry policy runs a crashed daily again, with the same event
+            results: list[dict] = []
+
+            def daily(name: str, _records: dict, remaining_ms: int) -> set[str]:
+                context = LambdaContext(name, remaining_ms=remaining_ms)
+                results.append(self.functions[name].handler(event, context))
+                return set()
+
+            self.chaos.run_once("daily", daily, key=f"daily:{day.isoformat()}")
+            result = results[-1]
         self.deliver_closes()
         return result
 
     def deliver_closes(self) -> None:
+        if self.chaos is not None:
+            self._chaos_deliver_closes(self.chaos)
+            return
         for messages in self._receive(self.stack.close_queue_url):
             records = [self._sqs_record(m, json.loads(m["Body"]), "CloseQueue") for m in messages]
             self._invoke("close", {"Records": records}, self.stack.close_queue_url, messages)
@@ -194,6 +246,53 @@ class LocalCloud:
             event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
         response = self.functions["api"].handler(event, LambdaContext("api"))
         return {"status": response["statusCode"], "body": json.loads(response["body"] or "null")}
+
+    # -- chaos: the queue drained, then delivered the way `Chaos` draws it --
+    def _chaos_deliver_uploads(self, chaos: Chaos) -> None:
+        records = []
+        for message in self._drain(self.stack.ingest_queue_url):
+            body = json.loads(message["Body"])
+            if body.get("Event") == "s3:TestEvent":
+                continue
+            records.append(self._sqs_record(message, self._stamped(body), "IngestQueue"))
+        records.sort(key=lambda r: json.loads(r["body"])["Records"][0]["eventTime"])
+        if records:
+            chaos.deliver_uploads(records, self._chaos_invoke)
+        self._chaos_dead_letters(chaos, "ingest")
+
+    def _chaos_deliver_closes(self, chaos: Chaos) -> None:
+        while messages := self._drain(self.stack.close_queue_url):
+            records = [self._sqs_record(m, json.loads(m["Body"]), "CloseQueue") for m in messages]
+            chaos.deliver_closes(records, self._chaos_invoke)
+            self._chaos_dead_letters(chaos, "close")
+
+    def _chaos_invoke(self, name: str, event: dict, remaining_ms: int) -> set[str]:
+        """One invocation; returns the ids of the records that failed (an injected crash
+        propagates: `Chaos` puts the whole batch back)."""
+        context = LambdaContext(name, remaining_ms=remaining_ms)
+        try:
+            result = self.functions[name].handler(event, context) or {}
+        except Exception:  # the whole batch failed (Powertools raises when all records fail)
+            return {r["messageId"] for r in event["Records"]}
+        return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+
+    def _chaos_dead_letters(self, chaos: Chaos, function: str) -> None:
+        for message in chaos.dead_lettered:
+            self.dead_letters.append({"function": function, "body": message.record["body"]})
+            print(
+                f"cxbill: {function} failed {RETRIES} times; message dead-lettered",
+                file=sys.stderr,
+            )
+        chaos.dead_lettered.clear()
+
+    def _drain(self, url: str) -> list[dict]:
+        """Everything the queue holds now, deleted from it (`Chaos` holds it from here on).
+        A FIFO queue hands out a group's next messages once the earlier ones are deleted."""
+        drained: list[dict] = []
+        for messages in self._receive(url):
+            drained.extend(messages)
+            self._delete(url, messages)
+        return drained
 
     # -- SQS plumbing --
     def _receive(self, url: str) -> Iterator[list[dict]]:

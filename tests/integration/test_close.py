@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-import cxbill.jobs.close
-from cxbill.domain.money import format_money
+from cxbill.adapters.people import format_money
+from cxbill.jobs import wiring
 
 pytestmark = pytest.mark.integration
 
@@ -207,7 +207,8 @@ def test_r_pdf_1_pdf_text_holds_the_record_amounts(with_usage):
 def test_close_failing_after_the_record_is_written_keeps_it_and_retry_adds_the_pdf(
     with_usage, monkeypatch, capture
 ):
-    render = cxbill.jobs.close.render_invoice_pdf
+    job = wiring.close_job()
+    render = job.render
     at_failure = []
 
     def fails_once(doc):
@@ -216,7 +217,7 @@ def test_close_failing_after_the_record_is_written_keeps_it_and_retry_adds_the_p
             raise RuntimeError("renderer crashed")
         return render(doc)
 
-    monkeypatch.setattr(cxbill.jobs.close, "render_invoice_pdf", fails_once)
+    monkeypatch.setattr(job, "render", fails_once)
     events = capture(with_usage, "close")
 
     with_usage.run_daily(date(2026, 4, 11))  # the failed message is delivered again

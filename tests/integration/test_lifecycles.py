@@ -354,7 +354,7 @@ def test_r_invoice_6_late_license_upgrade_moves_the_user_to_the_higher_tier(acme
 
 
 def test_r_invoice_6_late_usage_marked_during_a_close_is_not_lost(acme, monkeypatch):
-    from cxbill.adapters.ledger import Ledger, Orgs
+    from cxbill.adapters.ledger import DynamoLedger, DynamoOrgs
 
     acme.upload_on(
         date(2026, 1, 15),
@@ -372,15 +372,15 @@ def test_r_invoice_6_late_usage_marked_during_a_close_is_not_lost(acme, monkeypa
         "usage/acme/logins/late.csv",
         logins("s2,u2,b@a,web,2026-02-01T09:00:00Z,2026-02-01T10:00:00Z"),
     )
-    issue, calls = Ledger.issue, []
+    issue, calls = DynamoLedger.issue, []
 
-    def racing_issue(self, org, expected, plan, issued_at):
+    def racing_issue(self, org, plan):
         calls.append(plan.close_key)
         if len(calls) == 1:  # an ingest marks period 0 late between the read and the write
-            Orgs().note_usage("acme", {0})
-        return issue(self, org, expected, plan, issued_at)
+            DynamoOrgs().note_usage("acme", {0})
+        return issue(self, org, plan)
 
-    monkeypatch.setattr(Ledger, "issue", racing_issue)
+    monkeypatch.setattr(DynamoLedger, "issue", racing_issue)
     acme.run_daily(date(2026, 3, 16))
     assert calls == ["acme:period:1", "acme:period:1"]  # the first write was refused, re-planned
     periods = [r for r in acme.invoices("acme") if r["kind"] == "period"]

@@ -103,13 +103,16 @@ def test_user_hours(usage):
     )
 
 
-def test_resources_usage_without_usage_is_zeros_every_day(acme):
+def test_r_report_3_resources_usage_without_usage_is_zeros_every_day_alphabetically(acme):
     body = fetch(acme, "resources_usage", {"from": "2026-02-01", "to": "2026-02-02"})
     rows = body.splitlines()
     assert rows[0] == "date,resource,quantity"
     assert len(rows) == 1 + 2 * 5
-    assert rows[1] == "2026-02-01,ivr_minutes,0"
-    assert rows[-1] == "2026-02-02,byoc_minutes,0"
+    assert rows[1:6] == [
+        f"2026-02-01,{r},0"
+        for r in ("api_requests", "byoc_minutes", "ivr_minutes", "sms_messages", "storage_gb")
+    ]
+    assert rows[-1] == "2026-02-02,storage_gb,0"
 
 
 def test_voice_usage_header(acme):
@@ -204,20 +207,20 @@ def test_resources_usage_with_stored_quantities(acme):
     body = fetch(acme, "resources_usage", {"from": "2026-02-01", "to": "2026-02-02"})
     assert body == lines(
         "date,resource,quantity",
-        "2026-02-01,ivr_minutes,120.5",
-        "2026-02-01,storage_gb,0",
-        "2026-02-01,sms_messages,0",
         "2026-02-01,api_requests,0",
         "2026-02-01,byoc_minutes,0",
-        "2026-02-02,ivr_minutes,0",
-        "2026-02-02,storage_gb,3.25",
-        "2026-02-02,sms_messages,0",
+        "2026-02-01,ivr_minutes,120.5",
+        "2026-02-01,sms_messages,0",
+        "2026-02-01,storage_gb,0",
         "2026-02-02,api_requests,0",
         "2026-02-02,byoc_minutes,0",
+        "2026-02-02,ivr_minutes,0",
+        "2026-02-02,sms_messages,0",
+        "2026-02-02,storage_gb,3.25",
     )
 
 
-def test_billable_usage_lists_devices_from_the_period_start(acme):
+def test_r_report_2_billable_usage_lists_devices_from_the_window_start(acme):
     acme.upload_on(
         date(2026, 2, 3),
         "usage/acme/devices/d1.csv",
@@ -228,6 +231,6 @@ def test_billable_usage_lists_devices_from_the_period_start(acme):
     assert acme.ingestion("usage/acme/devices/d1.csv").status == "accepted"
     assert fetch(acme, "billable_usage", FEBRUARY) == lines(
         "charge_name,entity,timestamp",
-        "Physical Edge,edge-1,2026-01-15T00:00:00Z",
         "Phone,'@phone,2026-02-02T10:00:00Z",
+        "Physical Edge,edge-1,2026-02-01T00:00:00Z",  # the range starts inside the period
     )

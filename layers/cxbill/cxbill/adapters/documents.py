@@ -1,44 +1,49 @@
-"""The S3 side: reading uploads, and the documents bucket (rejection reports, PDFs, URLs)."""
+"""The S3 side: reading uploads, and the documents bucket (rejection reports, PDFs, usage
+reports, rate decks, signed URLs)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
-from typing import IO
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import IO, Any
 
+from ..domain.ports import SignedUrl, Upload
 from .aws import clients
 from .settings import Settings
 
 
-class Documents:
+class S3Uploads:
+    """The upload bucket, read only."""
+
     def __init__(self, settings: Settings):
         self.s3 = clients(settings, "s3")
-        self.bucket = settings.documents_bucket
-        self.uploads = settings.upload_bucket
-        self.url_expiry_seconds = settings.url_expiry_seconds
+        self.bucket = settings.upload_bucket
 
-    # -- uploads --
-    def upload_size(self, key: str, version: str | None) -> int:
-        return int(self.s3.head_object(**self._upload(key, version))["ContentLength"])
+    def size(self, upload: Upload) -> int:
+        return int(self.s3.head_object(**self._where(upload))["ContentLength"])
 
-    def upload_version(self, key: str) -> str:
-        head = self.s3.head_object(Bucket=self.uploads, Key=key)
-        return head.get("VersionId") or head["ETag"].strip('"')
+    def open(self, upload: Upload) -> IO[bytes]:
+        return self.s3.get_object(**self._where(upload))["Body"]
 
-    def open_upload(self, key: str, version: str | None) -> IO[bytes]:
-        """The upload's bytes as a stream: never read into memory whole."""
-        return self.s3.get_object(**self._upload(key, version))["Body"]
-
-    def _upload(self, key: str, version: str | None) -> dict:
-        where = {"Bucket": self.uploads, "Key": key}
+    def _where(self, upload: Upload) -> dict[str, str]:
+        where = {"Bucket": self.bucket, "Key": upload.key}
+        version = upload.version
         if version and version != "null" and not version.startswith("etag:"):
             where["VersionId"] = version
         return where
 
-    # -- documents --
-    def put_rejection(self, upload_key: str, report: dict) -> str:
-        key = f"rejections/{upload_key}.json"
+
+class S3Documents:
+    def __init__(self, settings: Settings):
+        self.s3 = clients(settings, "s3")
+        self.bucket = settings.documents_bucket
+        self.url_expiry_seconds = settings.url_expiry_seconds
+
+    def put_rejection(self, name: str, report: Mapping[str, Any]) -> str:
+        """R-ingest-1: the report of a rejected upload at rejections/<name>.json."""
+        key = f"rejections/{name}.json"
         body = json.dumps(report, indent=2, ensure_ascii=False).encode()
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
         return key
@@ -66,12 +71,11 @@ class Documents:
         return key
 
     # -- rate decks: one object per region, currency and direction, replaced whole (R-deck-1) --
-    def put_deck(self, region: str, currency: str, direction: str, deck: dict) -> None:
-        body = json.dumps(deck).encode()
+    def put_deck(self, region: str, currency: str, direction: str, deck: Mapping) -> None:
         self.s3.put_object(
             Bucket=self.bucket,
             Key=_deck_key(region, currency, direction),
-            Body=body,
+            Body=json.dumps(deck).encode(),
             ContentType="application/json",
         )
 
@@ -84,16 +88,15 @@ class Documents:
             return None
         return json.loads(body.read())
 
-    def get(self, key: str) -> bytes:
-        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-
-    def presign(self, key: str) -> str:
+    def signed_url(self, key: str, now: datetime) -> SignedUrl:
         """R-api-2: a GET of exactly one object, expiring after the configured seconds."""
-        return self.s3.generate_presigned_url(
+        url = self.s3.generate_presigned_url(
             "get_object",
             Params={"Bucket": self.bucket, "Key": key},
             ExpiresIn=self.url_expiry_seconds,
         )
+        expires = now + timedelta(seconds=self.url_expiry_seconds)
+        return SignedUrl(url, expires.replace(microsecond=0))
 
 
 def _deck_key(region: str, currency: str, direction: str) -> str:

@@ -5,31 +5,35 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from datetime import date
 
 from ..domain.schedule import Due
 from .aws import clients
 from .settings import Settings
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9!-/:-@\[-`{-~]")
+SQS_BATCH = 10
 
 
-class CloseQueue:
+class SqsCloseQueue:
     def __init__(self, settings: Settings):
         self.sqs = clients(settings, "sqs")
         self.url = settings.close_queue_url
 
-    def send(self, dues: list[Due], run_date: str) -> None:
-        """One message per thing due; the run date is part of its identity, so a later run
-        re-offers what an earlier one could not finish, while one run's duplicates collapse."""
-        for i in range(0, len(dues), 10):
+    def send(self, dues: Iterable[Due], run_date: date) -> None:
+        """One message per thing due, deduplicated by the message's own id."""
+        dues = list(dues)
+        for i in range(0, len(dues), SQS_BATCH):
+            batch = dues[i : i + SQS_BATCH]
             entries = [
                 {
                     "Id": str(n),
-                    "MessageBody": json.dumps({**due.as_message(), "run_date": run_date}),
+                    "MessageBody": json.dumps(due.as_message(run_date)),
                     "MessageGroupId": due.org_id,
-                    "MessageDeduplicationId": _NOT_ALLOWED.sub("_", f"{run_date}:{due.key}")[:128],
+                    "MessageDeduplicationId": _NOT_ALLOWED.sub("_", due.message_id(run_date))[:128],
                 }
-                for n, due in enumerate(dues[i : i + 10])
+                for n, due in enumerate(batch)
             ]
             failed = self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries).get("Failed")
             if failed:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Hashable, Iterator, Sequence
 from typing import IO, Literal, overload
 
+from ..domain.ports import Upload
 from ..domain.usage import (
     USAGE_KINDS,
     Assignment,
@@ -54,38 +55,34 @@ class Spool:
         self.file.close()
 
 
-class UsageStore:
+class S3UsageStore:
     def __init__(self, settings: Settings):
         self.s3 = clients(settings, "s3")
         self.bucket = settings.documents_bucket
 
+    def spool(self) -> Spool:
+        return Spool()
+
     def save_batch(
-        self,
-        org_id: str,
-        kind: str,
-        seq: str,
-        spool: Spool,
-        summary: FileSummary,
-        upload_key: str,
-        upload_version: str,
+        self, org_id: str, kind: str, upload: Upload, spool: Spool, summary: FileSummary
     ) -> None:
         """Store the batch object, then its index item; the same upload always writes the same
         names, so a retried upload overwrites itself instead of adding a batch."""
-        object_key = f"normalized/{org_id}/{kind}/{seq.replace('#', '/')}.csv.gz"
+        object_key = f"normalized/{org_id}/{kind}/{upload.seq.replace('#', '/')}.csv.gz"
         self.s3.upload_fileobj(spool.finish(), self.bucket, object_key)
         UsageBatch(
             f"{org_id}#{kind}",
-            seq,
+            upload.seq,
             object_key=object_key,
             first_ms=summary.first_ms or 0,
             last_ms=summary.last_ms or 0,
             rows=summary.rows,
-            upload_key=upload_key,
-            upload_version=upload_version,
+            upload_key=upload.key,
+            upload_version=upload.version,
         ).save()
 
     def batches(self, org_id: str, kind: str) -> list[UsageBatch]:
-        return list(UsageBatch.query(f"{org_id}#{kind}"))
+        return list(UsageBatch.query(f"{org_id}#{kind}", consistent_read=True))
 
     def rows(self, batch: UsageBatch, kind: str) -> Iterator[UsageRow]:
         body = self.s3.get_object(Bucket=self.bucket, Key=batch.object_key)["Body"]

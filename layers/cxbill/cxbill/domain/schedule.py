@@ -44,12 +44,19 @@ class Due:
             return period_key(self.org_id, self.period_index)
         return f"{self.org_id}:{self.kind}:{self.issue_date.isoformat()}"
 
+    def message_id(self, run_date: date) -> str:
+        """The identity of a close message: what is due plus the run that sends it, so one
+        run's duplicates collapse and a later run may offer again what is still unfinished."""
+        return f"{run_date.isoformat()}:{self.key}"
+
     @property
     def order(self) -> tuple:
         return self.issue_date, KIND_ORDER[self.kind]
 
-    def as_message(self) -> dict:
+    def as_message(self, run_date: date) -> dict:
         return {
+            "id": self.message_id(run_date),
+            "run_date": run_date.isoformat(),
             "org_id": self.org_id,
             "kind": self.kind,
             "issue_date": self.issue_date.isoformat(),

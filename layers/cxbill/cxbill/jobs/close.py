@@ -4,24 +4,29 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 
-from ..adapters.documents import Documents
-from ..adapters.ledger import AlreadyIssued, Issue, Ledger, Org, Orgs
-from ..adapters.pdf import render_invoice_pdf
-from ..adapters.settings import Settings
-from ..adapters.usage_store import UsageStore
+from ..domain.books import (
+    NO_CHART,
+    AlreadyIssued,
+    CloseRecord,
+    InvoiceDocument,
+    Issue,
+    Org,
+)
 from ..domain.invoice import Invoice, one_time_invoice, opening_invoice
 from ..domain.periods import billing_period
+from ..domain.ports import Documents, Ledger, Orgs, UsageSource
 from ..domain.rating import Chart
-from ..domain.schedule import Due, unbilled_charges
+from ..domain.schedule import Due, OrgState, next_due, unbilled_charges
 from .adjustments import pending_adjustments, period_close_record
 from .usage import rate_period
 
-NO_CHART = Chart("")
 ATTEMPTS = 3
+
+Renderer = Callable[[InvoiceDocument], bytes]
 
 
 class OutOfOrder(Exception):
@@ -29,11 +34,18 @@ class OutOfOrder(Exception):
 
 
 class CloseJob:
-    def __init__(self, settings: Settings):
-        self.orgs = Orgs()
-        self.ledger = Ledger(settings)
-        self.store = UsageStore(settings)
-        self.documents = Documents(settings)
+    def __init__(
+        self, orgs: Orgs, ledger: Ledger, usage: UsageSource, documents: Documents, render: Renderer
+    ):
+        self.orgs = orgs
+        self.ledger = ledger
+        self.usage = usage
+        self.documents = documents
+        self.render = render
+
+    def close_message(self, message: dict) -> str | None:
+        """A close queue message's body (`Due.as_message`)."""
+        return self(Due.from_message(message))
 
     def __call__(self, due: Due) -> str | None:
         """Issue what `due` names (once), then make sure that day's invoices have PDFs."""
@@ -44,10 +56,11 @@ class CloseJob:
             if org is None or issue is None:  # nothing (left) to issue
                 break
             try:
-                number = self.ledger.issue(org, org.state, issue, _now())
-                break
+                self.ledger.issue(org, issue)
             except AlreadyIssued:
                 continue  # a duplicate got there first, or the org moved on: plan again
+            number = issue.document.invoice.number if issue.document else None
+            break
         else:
             raise OutOfOrder(f"{due.key}: the org kept changing under the close; retried later")
         self.render_pdfs(due.org_id, due.issue_date)
@@ -70,24 +83,18 @@ class CloseJob:
         if k > state.closed_periods:
             raise OutOfOrder(f"{key}: period {state.closed_periods} is not closed yet")
         period = billing_period(contract.activation_date, k)
-        rated = rate_period(self.store, contract, period)
-        late = pending_adjustments(self.ledger, self.store, org, before=k)
+        rated = rate_period(self.usage, contract, period)
+        late = pending_adjustments(self.ledger, self.usage, org, before=k)
         invoice = rated.invoice(adjustments=late.lines)
-        terms = json.loads(org.item.contract)
-        return self._issue(
-            org,
-            key,
-            invoice,
-            replace(state, closed_periods=k + 1),
-            rated.licenses.chart,
-            period_close_record(invoice, k, terms),
-            late.records,
-        )
+        record = period_close_record(key, invoice, k, org.terms)
+        after = replace(state, closed_periods=k + 1)
+        return _issue(org, key, invoice, after, rated.licenses.chart, record, late.records)
 
     def _plan_opening(self, org: Org, key: str) -> Issue | None:
         if org.state.opened:
             return None
-        return self._issue(org, key, opening_invoice(org.contract), replace(org.state, opened=True))
+        after = replace(org.state, opened=True)
+        return _issue(org, key, opening_invoice(org.contract), after)
 
     def _plan_one_time(self, org: Org, due: Due) -> Issue | None:
         state, day = org.state, due.issue_date
@@ -98,47 +105,38 @@ class CloseJob:
         # An entry added later for an invoiced date gets an invoice of its own (R-once-1).
         key = f"{due.key}:{hashlib.sha256('|'.join(identities).encode()).hexdigest()[:16]}"
         billed = replace(state, billed_charges=state.billed_charges | set(identities))
-        return self._issue(org, key, one_time_invoice(org.contract, day, charges), billed)
-
-    def _issue(
-        self,
-        org: Org,
-        close_key: str,
-        invoice: Invoice | None,
-        state,
-        chart: Chart = NO_CHART,
-        close_record: dict | None = None,
-        adjusted: dict | None = None,
-    ) -> Issue:
-        contract = org.contract
-        document = {
-            "org_name": contract.name,
-            "billing_address": list(contract.billing_address),
-            "payment_terms_days": contract.payment_terms_days,
-            "partner": contract.partner,
-            "chart": {
-                "title": chart.title,
-                "points": [[d.isoformat(), str(v)] for d, v in chart.points],
-            },
-        }
-        return Issue(
-            close_key,
-            state,
-            invoice.as_json() if invoice else None,
-            document,
-            close_record or {"due": close_key},
-            adjusted or {},
-        )
+        return _issue(org, key, one_time_invoice(org.contract, day, charges), billed)
 
     def render_pdfs(self, org_id: str, day: date) -> None:
         """Render every invoice issued on `day` that has no PDF yet (a retry finishes the job)."""
-        for item in self.ledger.issued_on(org_id, day):
-            if item.pdf_key:
+        for issued in self.ledger.issued_on(org_id, day):
+            if issued.pdf_key:
                 continue
-            doc = {**json.loads(item.document), "record": json.loads(item.record)}
-            key, sha = self.documents.put_pdf(org_id, item.number, render_invoice_pdf(doc))
-            self.ledger.attach_pdf(item, key, sha)
+            number = issued.invoice.number
+            key, sha = self.documents.put_pdf(org_id, number, self.render(issued.document))
+            self.ledger.attach_pdf(org_id, number, key, sha)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+def _issue(
+    org: Org,
+    close_key: str,
+    invoice: Invoice | None,
+    state: OrgState,
+    chart: Chart = NO_CHART,
+    close_record: CloseRecord | None = None,
+    adjusted: dict[int, CloseRecord] | None = None,
+) -> Issue:
+    """The close as one write: the invoice numbered next in the org's gap-free sequence
+    (R-invoice-2) and the day the org is next due."""
+    document = None
+    if invoice is not None:
+        numbered = invoice.numbered(org.invoice_seq + 1)
+        document = InvoiceDocument.of(org.contract, numbered, chart)
+    return Issue(
+        close_key,
+        state,
+        next_due(org.contract, state),
+        document,
+        close_record or CloseRecord(close_key),
+        adjusted or {},
+    )

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..adapters.ledger import Orgs
-from ..adapters.queues import CloseQueue
-from ..adapters.settings import Settings
+from ..domain.ports import CloseQueue, Orgs
 from ..domain.schedule import due_on
 
 
 class DailyJob:
-    def __init__(self, settings: Settings):
-        self.orgs = Orgs()
-        self.queue = CloseQueue(settings)
+    def __init__(self, orgs: Orgs, queue: CloseQueue):
+        self.orgs = orgs
+        self.queue = queue
 
     def __call__(self, today: date) -> int:
         sent = 0
@@ -23,6 +21,6 @@ class DailyJob:
             if org is None:
                 continue
             dues = due_on(org.contract, org.state, today)
-            self.queue.send(dues, today.isoformat())
+            self.queue.send(dues, today)
             sent += len(dues)
         return sent

@@ -7,18 +7,23 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..adapters.documents import Documents
-from ..adapters.ledger import Org, Orgs
-from ..adapters.models import IngestionItem
-from ..adapters.settings import Settings
-from ..adapters.usage_store import Spool, UsageStore
+from ..domain.books import Org
 from ..domain.contract import MAX_CONTRACT_BYTES, Contract, parse_contract
 from ..domain.decks import Pricer, deck_from_json, deck_to_json, read_deck
 from ..domain.instants import date_ms, format_instant, ms_date
 from ..domain.money import CURRENCIES
 from ..domain.periods import billing_period, closed_periods_touched
+from ..domain.ports import (
+    ContractUpdate,
+    Documents,
+    IngestionLog,
+    Orgs,
+    Upload,
+    Uploads,
+    UsageSource,
+)
 from ..domain.problems import Rejected
-from ..domain.schedule import trial_expiry
+from ..domain.schedule import OrgState, next_due, trial_expiry
 from ..domain.usage import (
     FileSummary,
     UsageRow,
@@ -34,15 +39,6 @@ _RATES_KEY = re.compile(
 
 
 @dataclass(frozen=True)
-class Upload:
-    """An object created in the upload bucket, as its S3 event names it."""
-
-    key: str
-    version: str
-    received_ms: int  # the event time: uploads are ordered by it (latest wins, R-ingest-3)
-
-
-@dataclass(frozen=True)
 class Outcome:
     status: str  # accepted | rejected | received | duplicate
     rows: int = 0
@@ -51,17 +47,22 @@ class Outcome:
 
 
 class IngestJob:
-    def __init__(self, settings: Settings):
-        self.orgs = Orgs()
-        self.store = UsageStore(settings)
-        self.documents = Documents(settings)
-
-    def version_of(self, key: str) -> str:
-        """The version of an upload whose event did not name one (an unversioned bucket)."""
-        return self.documents.upload_version(key)
+    def __init__(
+        self,
+        orgs: Orgs,
+        usage: UsageSource,
+        uploads: Uploads,
+        documents: Documents,
+        ingestions: IngestionLog,
+    ):
+        self.orgs = orgs
+        self.usage = usage
+        self.uploads = uploads
+        self.documents = documents
+        self.ingestions = ingestions
 
     def __call__(self, upload: Upload) -> Outcome:
-        if _already_processed(upload):  # R-ingest-3: the same event twice changes nothing
+        if self.ingestions.seen(upload):  # R-ingest-3: the same event twice changes nothing
             return Outcome("duplicate")
         try:
             outcome = self._ingest(upload)
@@ -72,7 +73,7 @@ class IngestJob:
             errors = len(rejected.problems) + rejected.more
         else:
             errors = 0
-        _record(upload, outcome, errors, report_key)
+        self.ingestions.record(upload, _entry(upload, outcome, errors, report_key))
         return outcome
 
     def _ingest(self, upload: Upload) -> Outcome:
@@ -85,19 +86,25 @@ class IngestJob:
         raise Rejected.one(f"unknown upload key {upload.key!r}: not a place listed in SPEC 4.1")
 
     def _contract(self, upload: Upload, org_id: str) -> Outcome:
-        if self.documents.upload_size(upload.key, upload.version) > MAX_CONTRACT_BYTES:
+        if self.uploads.size(upload) > MAX_CONTRACT_BYTES:
             raise Rejected.one(f"contract is larger than {MAX_CONTRACT_BYTES} bytes")
-        data = self.documents.open_upload(upload.key, upload.version).read()
-        contract, raw = parse_contract(data, org_id)
-        converting = _check_change(self.orgs.get(org_id), contract, upload)
-        self.orgs.save_contract(contract, raw, upload.key, upload.version, converting)
+        contract, terms = parse_contract(self.uploads.open(upload).read(), org_id)
+        existing = self.orgs.get(org_id)
+        converting = _check_change(existing, contract, upload)
+        state = existing.state if existing else OrgState()
+        if converting:  # R-trial-2: nothing of the trial is billed; periods anchor anew
+            state = OrgState(converted_from_trial=True)
+        update = ContractUpdate(
+            contract, terms, upload, state, next_due(contract, state), converting
+        )
+        self.orgs.save_contract(update)
         return Outcome("accepted", rows=1)
 
     def _deck(self, upload: Upload, region: str, currency: str, direction: str) -> Outcome:
         """R-deck-1: a deck replaces the previous one whole, for calls ingested from now on."""
         if currency not in CURRENCIES:
             raise Rejected.one(f"rate decks are per accepted currency, not {currency!r}")
-        deck = read_deck(self.documents.open_upload(upload.key, upload.version), direction)
+        deck = read_deck(self.uploads.open(upload), direction)
         self.documents.put_deck(region, currency, direction, deck_to_json(deck))
         return Outcome("accepted", rows=len(deck.rows))
 
@@ -124,7 +131,7 @@ class IngestJob:
             raise Rejected.one(f"the trial of {org_id} expired on {expiry.isoformat()} (R-trial-1)")
         closed_through, closed = _closed_through_ms(org), org.state.closed_periods
         activation = org.contract.activation_date
-        spool, late = Spool(), 0
+        spool, late = self.usage.spool(), 0
         late_periods: set[int] = set()
 
         def keep(row: UsageRow) -> None:
@@ -138,14 +145,13 @@ class IngestJob:
         try:
             summary = read_usage(
                 kind,
-                self.documents.open_upload(upload.key, upload.version),
+                self.uploads.open(upload),
                 gzipped,
                 keep,
                 parse=parse,
             )
             if summary.rows:
-                seq = f"{upload.received_ms:015d}#{upload.key}#{upload.version}"
-                self.store.save_batch(org_id, kind, seq, spool, summary, upload.key, upload.version)
+                self.usage.save_batch(org_id, kind, upload, spool, summary)
                 self._note_usage(org, summary, late_periods)
         finally:
             spool.close()
@@ -210,24 +216,18 @@ def _closed_through_ms(org: Org) -> int:
     return billing_period(org.contract.activation_date, closed - 1).end_ms
 
 
-def _already_processed(upload: Upload) -> bool:
-    return IngestionItem.count(upload.key, IngestionItem.version == upload.version, limit=1) > 0
-
-
-def _record(upload: Upload, outcome: Outcome, errors: int, report_key: str | None) -> None:
+def _entry(upload: Upload, outcome: Outcome, errors: int, report_key: str | None) -> dict:
     """R-ingest-5: key, version, status, row counts, late rows, timestamps."""
     usage = parse_usage_key(upload.key)
-    IngestionItem(
-        upload.key,
-        upload.version,
-        status=outcome.status,
-        org_id=usage.org_id if usage else None,
-        kind=usage.kind if usage else None,
-        rows=outcome.rows,
-        late_rows=outcome.late_rows,
-        errors=errors,
-        reason=outcome.reason,
-        report_key=report_key,
-        received_at=format_instant(upload.received_ms),
-        processed_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-    ).save()
+    return {
+        "status": outcome.status,
+        "org_id": usage.org_id if usage else None,
+        "kind": usage.kind if usage else None,
+        "rows": outcome.rows,
+        "late_rows": outcome.late_rows,
+        "errors": errors,
+        "reason": outcome.reason,
+        "report_key": report_key,
+        "received_at": format_instant(upload.received_ms),
+        "processed_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from ..adapters.documents import Documents
-from ..adapters.ledger import Ledger, Org, Orgs
-from ..adapters.settings import Settings
-from ..adapters.usage_store import UsageStore
+from ..domain.books import IssuedInvoice, Org
+from ..domain.instants import date_ms, from_datetime
 from ..domain.periods import BillingPeriod, billing_period, period_index_on
+from ..domain.ports import Documents, Ledger, Orgs, UsageSource
 from ..domain.subscription import assigned_at, subscription_view
 from .adjustments import pending_adjustments
 from .usage import rate_period
 
 MAX_RANGE_DAYS = 366  # R-api-3
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # R-api-4
+MAX_NUMBER_CHARS = 64  # R-api-4: a longer invoice number is simply not found
 _YYYY_MM_DD = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -40,27 +40,35 @@ def parse_range(first: str | None, last: str | None, today: date) -> tuple[date,
 
 
 def parse_day(text: str) -> date:
-    """A YYYY-MM-DD date only: Python 3.11's fromisoformat also takes 20260101 and 2026-W01-1."""
+    """A YYYY-MM-DD date in 2000-01-01 … 2099-12-31 (R-api-4). Only that form: Python 3.11's
+    fromisoformat also takes 20260101 and 2026-W01-1."""
     try:
         if not _YYYY_MM_DD.fullmatch(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as e:
         raise BadRequest(f"not a date YYYY-MM-DD: {text[:40]!r}") from e
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(f"dates lie in {FIRST_DAY} … {LAST_DAY}: {text}")
+    return day
+
+
+def as_of_day(text: str | None, now: datetime) -> date:
+    """The `as_of` date finance asks about, or today (UTC)."""
+    return parse_day(text) if text else now.date()
 
 
 class InvoiceDesk:
-    def __init__(self, settings: Settings):
-        self.ledger = Ledger(settings)
-        self.orgs = Orgs()
-        self.store = UsageStore(settings)
-        self.documents = Documents(settings)
-        self.expiry = settings.url_expiry_seconds
+    def __init__(self, orgs: Orgs, ledger: Ledger, usage: UsageSource, documents: Documents):
+        self.orgs = orgs
+        self.ledger = ledger
+        self.store = usage
+        self.documents = documents
 
     def list(self, org_id: str, first: date, last: date) -> list[dict]:
         rows = []
-        for item in self.ledger.issued_between(org_id, first, last):
-            record = json.loads(item.record)
+        for issued in self.ledger.issued_between(org_id, first, last):
+            record = issued.invoice.as_json()
             row = {
                 k: record[k]
                 for k in ("number", "kind", "issue_date", "period_start", "period_end", "currency")
@@ -71,21 +79,13 @@ class InvoiceDesk:
         return sorted(rows, key=lambda r: (r["issue_date"], r["number"]), reverse=True)
 
     def record(self, org_id: str, number: str) -> dict:
-        item = self.ledger.invoice(org_id, number)
-        if item is None:  # R-api-1: another org's invoice is simply not there
-            raise NotFound(number)
-        return json.loads(item.record)
+        return self._issued(org_id, number).invoice.as_json()
 
     def pdf_url(self, org_id: str, number: str, now: datetime | None = None) -> dict:
-        item = self.ledger.invoice(org_id, number)
-        if item is None or not item.pdf_key:
+        issued = self._issued(org_id, number)
+        if not issued.pdf_key:
             raise NotFound(number)
-        now = now or datetime.now(UTC)
-        expires = (now + timedelta(seconds=self.expiry)).replace(microsecond=0)
-        return {
-            "url": self.documents.presign(item.pdf_key),
-            "expires_at": expires.isoformat().replace("+00:00", "Z"),
-        }
+        return self.documents.signed_url(issued.pdf_key, now or datetime.now(UTC)).as_json()
 
     def bill_to_date(self, org_id: str, today: date) -> dict:
         """R-bill-1: the current period from its start through yesterday, as an estimate."""
@@ -102,9 +102,11 @@ class InvoiceDesk:
             **record,
         }
 
-    def subscription(self, org_id: str, today: date, now_ms: int) -> dict:
-        """Per product: licenses assigned now, committed, and used so far this period."""
+    def subscription(self, org_id: str, today: date, now: datetime) -> dict:
+        """Per product: licenses assigned now (at `now`, or at the start of an earlier `today`),
+        committed, and used so far this period."""
         org, so_far = self._period_so_far(org_id, today)
+        now_ms = from_datetime(now) if today == now.date() else date_ms(today)
         holders = assigned_at(self.store.load(org_id, "licenses", now_ms, now_ms + 1), now_ms)
         used = rate_period(self.store, org.contract, so_far).licenses
         return {
@@ -114,6 +116,14 @@ class InvoiceDesk:
             "period_start": so_far.start.isoformat(),
             "products": subscription_view(org.contract, holders, used),
         }
+
+    def _issued(self, org_id: str, number: str) -> IssuedInvoice:
+        issued = None
+        if len(number) <= MAX_NUMBER_CHARS:
+            issued = self.ledger.invoice(org_id, number)
+        if issued is None:  # R-api-1: another org's invoice is simply not there
+            raise NotFound(number)
+        return issued
 
     def _period_so_far(self, org_id: str, today: date) -> tuple[Org, BillingPeriod]:
         org = self.orgs.get(org_id)

@@ -6,13 +6,10 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
-from ..adapters.documents import Documents
-from ..adapters.ledger import Orgs
-from ..adapters.settings import Settings
-from ..adapters.usage_store import UsageStore
 from ..domain.contract import Contract
+from ..domain.ports import Documents, Orgs, UsageSource
 from ..domain.reports import (
     REPORTS,
     Row,
@@ -31,11 +28,10 @@ from .invoices import NotFound
 
 
 class ReportDesk:
-    def __init__(self, settings: Settings):
-        self.orgs = Orgs()
-        self.store = UsageStore(settings)
-        self.documents = Documents(settings)
-        self.expiry = settings.url_expiry_seconds
+    def __init__(self, orgs: Orgs, usage: UsageSource, documents: Documents):
+        self.orgs = orgs
+        self.store = usage
+        self.documents = documents
 
     def generate(
         self, org_id: str, report: str, first: date, last: date, now: datetime | None = None
@@ -55,12 +51,7 @@ class ReportDesk:
             out.detach()
             spool.seek(0)
             key = self.documents.put_report(org_id, report, first, last, spool)
-        now = now or datetime.now(UTC)
-        expires = (now + timedelta(seconds=self.expiry)).replace(microsecond=0)
-        return {
-            "url": self.documents.presign(key),
-            "expires_at": expires.isoformat().replace("+00:00", "Z"),
-        }
+        return self.documents.signed_url(key, now or datetime.now(UTC)).as_json()
 
     def _rows(
         self, contract: Contract, report: str, first: date, last: date, with_cost: bool

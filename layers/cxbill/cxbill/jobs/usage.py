@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..adapters.usage_store import UsageStore
 from ..domain.charges import PeriodCharges, rate_charges
 from ..domain.contract import Contract
 from ..domain.invoice import Invoice, InvoiceLine, bill_to_date, period_invoice
 from ..domain.periods import BillingPeriod
+from ..domain.ports import UsageSource
 from ..domain.rating import LicenseUsage, rate_licenses
 
 
@@ -42,7 +42,7 @@ class RatedPeriod:
         )
 
 
-def rate_period(store: UsageStore, contract: Contract, period: BillingPeriod) -> RatedPeriod:
+def rate_period(store: UsageSource, contract: Contract, period: BillingPeriod) -> RatedPeriod:
     """Rate [period.start, period.end) from normalized usage (never the raw uploads)."""
     org_id, start, end = contract.org_id, period.start_ms, period.end_ms
     licenses = rate_licenses(

@@ -1,8 +1,10 @@
-"""Wiring in one place: each job built once per cold start from the validated settings.
-Importing this module needs no environment; tests and the local stand-in call `reset()`."""
+"""Wiring in one place: the adapters and every job built once per cold start from the validated
+settings. Importing this module needs no environment; `reset()` forgets everything cached (a new
+environment: tests, the local stand-in)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -11,9 +13,33 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from ..adapters.aws import clients
+from ..adapters import aws
+from ..adapters.documents import S3Documents, S3Uploads
+from ..adapters.ingestions import DynamoIngestionLog
+from ..adapters.ledger import DynamoLedger, DynamoOrgs
 from ..adapters.models import bind
+from ..adapters.pdf import render_invoice_pdf
+from ..adapters.queues import SqsCloseQueue
 from ..adapters.settings import Settings
+from ..adapters.usage_store import S3UsageStore
+from .close import CloseJob
+from .daily import DailyJob
+from .ingest import IngestJob
+from .invoices import InvoiceDesk
+from .reports import ReportDesk
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """One of each port's AWS implementation."""
+
+    orgs: DynamoOrgs
+    ledger: DynamoLedger
+    usage: S3UsageStore
+    uploads: S3Uploads
+    documents: S3Documents
+    ingestions: DynamoIngestionLog
+    close_queue: SqsCloseQueue
 
 
 @cache
@@ -21,6 +47,50 @@ def settings() -> Settings:
     loaded = Settings.from_env()
     bind(loaded)
     return loaded
+
+
+@cache
+def adapters() -> Adapters:
+    s = settings()
+    return Adapters(
+        orgs=DynamoOrgs(),
+        ledger=DynamoLedger(s),
+        usage=S3UsageStore(s),
+        uploads=S3Uploads(s),
+        documents=S3Documents(s),
+        ingestions=DynamoIngestionLog(),
+        close_queue=SqsCloseQueue(s),
+    )
+
+
+@cache
+def ingest_job() -> IngestJob:
+    a = adapters()
+    return IngestJob(a.orgs, a.usage, a.uploads, a.documents, a.ingestions)
+
+
+@cache
+def close_job() -> CloseJob:
+    a = adapters()
+    return CloseJob(a.orgs, a.ledger, a.usage, a.documents, render_invoice_pdf)
+
+
+@cache
+def daily_job() -> DailyJob:
+    a = adapters()
+    return DailyJob(a.orgs, a.close_queue)
+
+
+@cache
+def invoice_desk() -> InvoiceDesk:
+    a = adapters()
+    return InvoiceDesk(a.orgs, a.ledger, a.usage, a.documents)
+
+
+@cache
+def report_desk() -> ReportDesk:
+    a = adapters()
+    return ReportDesk(a.orgs, a.usage, a.documents)
 
 
 @cache
@@ -34,7 +104,7 @@ def idempotency(key_path: str) -> tuple[IdempotencyConfig, DynamoDBPersistenceLa
         raise_on_no_idempotency_key=True,
     )
     store = DynamoDBPersistenceLayer(
-        table_name=s.idempotency_table, boto3_client=clients(s, "dynamodb")
+        table_name=s.idempotency_table, boto3_client=aws.clients(s, "dynamodb")
     )
     return config, store
 
@@ -50,50 +120,17 @@ def idempotent(key_path: str, operation, context=None):
     )(operation)
 
 
-@cache
-def ingest_job():
-    from .ingest import IngestJob
-
-    return IngestJob(settings())
-
-
-@cache
-def close_job():
-    from .close import CloseJob
-
-    return CloseJob(settings())
-
-
-@cache
-def daily_job():
-    from .daily import DailyJob
-
-    return DailyJob(settings())
-
-
-@cache
-def invoice_desk():
-    from .invoices import InvoiceDesk
-
-    return InvoiceDesk(settings())
-
-
-@cache
-def report_desk():
-    from .reports import ReportDesk
-
-    return ReportDesk(settings())
-
-
 def reset() -> None:
-    """Forget every cached job and setting (a new environment: tests, the local stand-in)."""
+    """Forget every cached setting, client, adapter and job."""
     for factory in (
         settings,
+        adapters,
         idempotency,
         ingest_job,
         close_job,
         daily_job,
         invoice_desk,
         report_desk,
+        aws.client,
     ):
         factory.cache_clear()

@@ -1,0 +1,142 @@
+"""The ports: what the jobs need from the outside world, in domain types (typing.Protocol).
+
+The domain owns them; adapters implement them (DynamoDB, S3, SQS) and tests fake them
+(tests/fakes.py). A job receives its ports through its constructor; `jobs/wiring.py` builds the
+real ones once per cold start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Any, Protocol
+
+from .books import CloseRecord, Issue, IssuedInvoice, Org
+from .contract import Contract
+from .schedule import Due, OrgState
+from .usage import FileSummary, UsageRow
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An object created in the upload bucket, as its S3 event names it."""
+
+    key: str
+    version: str
+    received_ms: int  # the event time: uploads are ordered by it (latest wins, R-ingest-3)
+
+    @property
+    def seq(self) -> str:
+        """Upload order: event time, then key, then version (R-ingest-3, R-ingest-7)."""
+        return f"{self.received_ms:015d}#{self.key}#{self.version}"
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    """R-api-2: a presigned GET of exactly one object and when it stops working."""
+
+    url: str
+    expires_at: datetime
+
+    def as_json(self) -> dict[str, str]:
+        return {"url": self.url, "expires_at": self.expires_at.isoformat().replace("+00:00", "Z")}
+
+
+@dataclass(frozen=True)
+class ContractUpdate:
+    """A validated contract to put in force, and the org's bookkeeping that goes with it."""
+
+    contract: Contract
+    terms: Mapping[str, Any]
+    upload: Upload
+    state: OrgState  # unchanged, or reset by a trial's conversion (R-trial-2)
+    next_due: date | None
+    converted_from_trial: bool = False
+
+
+class Orgs(Protocol):
+    def get(self, org_id: str) -> Org | None:
+        """The org as stored now (a strongly consistent read)."""
+
+    def save_contract(self, update: ContractUpdate) -> None: ...
+
+    def due_by(self, day: date) -> list[str]:
+        """Ids of the orgs with something due on or before `day` (by key, never a Scan)."""
+
+    def note_usage(self, org_id: str, late: set[int]) -> int:
+        """Count a stored batch and mark `late` periods; returns how many periods are closed."""
+
+
+class Ledger(Protocol):
+    def issue(self, org: Org, issue: Issue) -> None:
+        """Write `issue` atomically if `org` is still as read; else raise AlreadyIssued."""
+
+    def close_record(self, org_id: str, close_key: str) -> CloseRecord | None: ...
+
+    def invoice(self, org_id: str, number: str) -> IssuedInvoice | None: ...
+
+    def issued_on(self, org_id: str, day: date) -> list[IssuedInvoice]: ...
+
+    def issued_between(self, org_id: str, first: date, last: date) -> list[IssuedInvoice]: ...
+
+    def attach_pdf(self, org_id: str, number: str, key: str, sha256: str) -> None: ...
+
+
+class Spool(Protocol):
+    """Where the rows of one upload go while it is validated: stored only if all are valid."""
+
+    def add(self, row: UsageRow) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class UsageSource(Protocol):
+    def spool(self) -> Spool: ...
+
+    def save_batch(
+        self, org_id: str, kind: str, upload: Upload, spool: Spool, summary: FileSummary
+    ) -> None:
+        """Store one upload's rows; the same upload always overwrites its own batch."""
+
+    def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[Any]:
+        """The latest version of every row of `kind` whose upload touched [start_ms, end_ms)."""
+
+
+class Uploads(Protocol):
+    """The upload bucket, read only."""
+
+    def size(self, upload: Upload) -> int: ...
+
+    def open(self, upload: Upload) -> IO[bytes]:
+        """The upload's bytes as a stream: never read into memory whole."""
+
+
+class Documents(Protocol):
+    """The documents bucket: rejection reports, invoice PDFs, usage reports, rate decks."""
+
+    def put_rejection(self, name: str, report: Mapping[str, Any]) -> str: ...
+
+    def put_pdf(self, org_id: str, number: str, pdf: bytes) -> tuple[str, str]:
+        """Store an invoice PDF; returns its key and SHA-256 (R-pdf-2)."""
+
+    def put_report(
+        self, org_id: str, report: str, first: date, last: date, csv: IO[bytes]
+    ) -> str: ...
+
+    def put_deck(self, region: str, currency: str, direction: str, deck: Mapping) -> None: ...
+
+    def get_deck(self, region: str, currency: str, direction: str) -> Mapping | None: ...
+
+    def signed_url(self, key: str, now: datetime) -> SignedUrl: ...
+
+
+class IngestionLog(Protocol):
+    """R-ingest-5: one record per processed upload."""
+
+    def seen(self, upload: Upload) -> bool: ...
+
+    def record(self, upload: Upload, entry: Mapping[str, Any]) -> None: ...
+
+
+class CloseQueue(Protocol):
+    def send(self, dues: Iterable[Due], run_date: date) -> None: ...

@@ -1,0 +1,88 @@
+"""The ingest job on fakes: contracts, usage, rejections and the ingestion record."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from conftest import LICENSES, LOGINS
+
+FEB_1 = date(2026, 2, 1)
+
+
+def test_r_contract_7_a_valid_contract_is_put_in_force_and_scheduled(books):
+    outcome = books.contract()
+
+    assert outcome.status == "accepted"
+    org = books.orgs.get("acme")
+    assert org.contract.currency == "USD"
+    assert org.terms["commitments"] == {"CX2": 2}
+    assert books.orgs.rows["acme"].next_due == date(2026, 2, 16)  # period 0 closes 02-16
+
+
+def test_r_contract_7_an_invalid_contract_leaves_the_previous_terms_and_a_report(books):
+    books.contract()
+    outcome = books.upload("contracts/acme.json", json.dumps({"org_id": "acme"}), FEB_1)
+
+    assert outcome.status == "rejected"
+    assert books.orgs.get("acme").terms["commitments"] == {"CX2": 2}
+    report = books.documents.objects["rejections/contracts/acme.json.json"]
+    assert report["key"] == "contracts/acme.json"
+    assert report["errors"] and all("message" in e for e in report["errors"])
+
+
+def test_r_ingest_1_usage_is_stored_whole_or_not_at_all(books):
+    books.contract()
+    good = "\n".join(
+        [LOGINS, "s1,u1,ana@acme.example,desktop,2026-01-20T08:00:00Z,2026-01-20T16:00:00Z"]
+    )
+    bad = good + "\ns2,u2,ben@acme.example,fax,2026-01-21T08:00:00Z,2026-01-21T09:00:00Z"
+
+    assert books.upload("usage/acme/logins/bad.csv", bad, FEB_1).status == "rejected"
+    assert books.usage.load("acme", "logins", 0, 2**62) == []
+    (error,) = books.documents.objects["rejections/usage/acme/logins/bad.csv.json"]["errors"]
+    assert (error["line"], error["column"], error["value"]) == (3, "client", "fax")
+
+    assert books.upload("usage/acme/logins/good.csv", good, FEB_1).rows == 1
+    (session,) = books.usage.load("acme", "logins", 0, 2**62)
+    assert session.user_id == "u1"
+
+
+def test_r_ingest_2_usage_of_an_unknown_org_is_rejected(books):
+    outcome = books.upload("usage/nobody/logins/a.csv", LOGINS + "\n", FEB_1)
+    assert outcome.status == "rejected"
+    assert "unknown org" in outcome.reason
+
+
+def test_r_ingest_3_the_same_event_twice_changes_nothing(books):
+    books.contract()
+    body = LICENSES + "\nu1,ana@acme.example,CX2,2026-01-15T00:00:00Z,\n"
+    books.upload("usage/acme/licenses/a.csv", body, FEB_1, version="same")
+    again = books.upload("usage/acme/licenses/a.csv", body, FEB_1, version="same")
+
+    assert again.status == "duplicate"
+    assert books.orgs.rows["acme"].usage_marks == 1
+
+
+def test_r_ingest_5_every_processed_upload_leaves_a_record(books):
+    books.contract()
+    books.upload("usage/acme/logins/a.csv", LOGINS + "\n", FEB_1, version="x")
+    entry = books.ingestions.entries[("usage/acme/logins/a.csv", "x")]
+    assert (entry["status"], entry["org_id"], entry["kind"], entry["rows"]) == (
+        "accepted",
+        "acme",
+        "logins",
+        0,
+    )
+
+
+def test_r_ingest_4_usage_of_a_closed_period_marks_it_late(books):
+    books.contract()
+    books.run_daily(date(2026, 2, 16))  # closes period 0 (nothing billed but the prepay)
+    late = "\n".join(
+        [LOGINS, "s9,u9,zed@acme.example,web,2026-01-20T08:00:00Z,2026-01-20T09:00:00Z"]
+    )
+    outcome = books.upload("usage/acme/logins/late.csv", late, date(2026, 2, 20))
+
+    assert outcome.late_rows == 1
+    assert books.orgs.get("acme").late_periods == {0}
