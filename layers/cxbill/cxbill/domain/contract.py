@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from . import strict_json
 from .licensing import LICENSE_MODELS, LicenseTerms
 from .licensing.tiers import ADD_ONS, TIERS
 from .money import CURRENCIES, MINOR_UNITS, RATE_PLACES
@@ -131,10 +132,11 @@ def parse_contract(data: bytes, org_id_of_key: str | None = None) -> tuple[Contr
     try:
         # A number with a fraction is kept as a float: no field accepts one, so the checker
         # reports it at its own path (a money value must be a JSON string, R-contract-5).
-        obj = json.loads(text, parse_int=int)
+        # R-contract-10: repeated keys, NaN, Infinity and deep nesting are Rejected there.
+        obj = strict_json.loads(text)
     except json.JSONDecodeError as e:
         raise Rejected.one(f"invalid JSON: {e.msg}", line=e.lineno, column=str(e.colno)) from e
-    except (ValueError, RecursionError) as e:  # an integer of > 4300 digits; nesting too deep
+    except ValueError as e:  # an integer of more than 4300 digits
         raise Rejected.one(f"invalid JSON: {str(e)[:200]}") from e
     if not isinstance(obj, dict):
         raise Rejected.one("a contract is one JSON object")
