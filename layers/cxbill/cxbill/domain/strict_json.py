@@ -8,7 +8,7 @@ dropped term), and NaN/Infinity are not JSON at all (RFC 8259).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .problems import MAX_REPORTED, Problem, Rejected
@@ -71,12 +71,13 @@ def _problems(value: Any, path: str, depth: int) -> Iterator[Problem]:
         yield Problem(_too_deep(), column=path or None)
         return
     if isinstance(value, _RepeatedKeys):
-        for key in dict.fromkeys(value.repeated):
+        for name in dict.fromkeys(value.repeated):
             yield Problem(
-                f"key {key!r} is given more than once in one object: the earlier value would be "
+                f"key {name!r} is given more than once in one object: the earlier value would be "
                 "silently dropped (R-contract-10)",
-                column=_join(path, key),
+                column=_join(path, name),
             )
+    items: Iterable[tuple[str | int, Any]]
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
         yield from _problems(item, _join(path, key), depth + 1)
