@@ -147,6 +147,14 @@ class FakeUsage:
     ) -> None:
         self.batches[(org_id, kind)][upload.seq] = list(spool.rows)
 
+    def stored_versions(self, org_id: str, kind: str, identities, before_ms: int) -> list[Any]:
+        return [
+            row
+            for rows in self.batches[(org_id, kind)].values()
+            for row in rows
+            if row.identity in identities and row.span[0] < before_ms
+        ]
+
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list[Any]:
         latest: dict[Any, Any] = {}
         for seq in sorted(self.batches[(org_id, kind)]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 
 from conftest import LICENSES, LOGINS
 
@@ -86,3 +87,57 @@ def test_r_ingest_4_usage_of_a_closed_period_marks_it_late(books):
 
     assert outcome.late_rows == 1
     assert books.orgs.get("acme").late_periods == {0}
+
+
+def _close_january_with_a_device(books):
+    books.contract(devices={"physical_edge": {"monthly": "250.00"}})
+    books.upload(
+        "usage/acme/devices/d.csv",
+        "device_id,type,active_from,active_to\nedge-1,physical_edge,2026-01-20T00:00:00Z,\n",
+        date(2026, 1, 21),
+    )
+    (number,) = books.run_daily(date(2026, 2, 16))
+    return number
+
+
+def test_r_ingest_8_a_correction_moving_a_device_out_of_a_closed_period_is_credited(books):
+    first = _close_january_with_a_device(books)
+    assert [
+        (line.product, line.amount) for line in books.ledger.invoice("acme", first).invoice.lines
+    ][-1] == ("physical_edge", Decimal("250.00"))
+    # the device never ran in period 0: its corrected row starts in period 1
+    outcome = books.upload(
+        "usage/acme/devices/d.csv",
+        "device_id,type,active_from,active_to\nedge-1,physical_edge,2026-01-20T00:00:00Z,"
+        "2026-01-20T00:00:00Z\n",
+        date(2026, 2, 20),
+    )
+    assert outcome.late_rows == 1
+    assert books.orgs.get("acme").late_periods == {0}
+    (second,) = books.run_daily(date(2026, 3, 16))
+    lines = books.ledger.invoice("acme", second).invoice.lines
+    adjustment = next(line for line in lines if line.product == "adjustment:physical_edge")
+    assert (adjustment.quantity, adjustment.amount) == (Decimal(-1), Decimal("-250.00"))
+
+
+def test_r_ingest_8_a_session_moved_to_another_month_is_credited_where_it_was(books):
+    books.contract()
+    books.upload(
+        "usage/acme/logins/s.csv",
+        LOGINS + "\ns1,u1,ana@acme.example,web,2026-01-20T08:00:00Z,2026-01-20T09:00:00Z\n",
+        date(2026, 1, 21),
+    )
+    books.run_daily(date(2026, 2, 16))
+    moved = books.upload(
+        "usage/acme/logins/s.csv",
+        LOGINS + "\ns1,u1,ana@acme.example,web,2026-02-20T08:00:00Z,2026-02-20T09:00:00Z\n",
+        date(2026, 2, 21),
+    )
+    assert (moved.late_rows, books.orgs.get("acme").late_periods) == (1, {0})
+    (number,) = books.run_daily(date(2026, 3, 16))
+    lines = {line.product: line for line in books.ledger.invoice("acme", number).invoice.lines}
+    assert (lines["adjustment:CX1"].quantity, lines["adjustment:CX1"].amount) == (
+        Decimal(-1),
+        Decimal("-90.00"),
+    )
+    assert lines["CX1"].quantity == 1  # billed in period 1, where it now lies

@@ -91,6 +91,15 @@ class S3UsageStore:
             for cells in csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")):
                 yield decode(cells)
 
+    def stored_versions(
+        self, org_id: str, kind: str, identities: Set[Hashable], before_ms: int
+    ) -> Iterator[UsageRow]:
+        """Every stored version of these identities in batches that touch time before
+        `before_ms`: what a correction may move out of a closed period (R-ingest-8)."""
+        for batch in self.batches(org_id, kind):
+            if batch.first_ms < before_ms:
+                yield from (r for r in self.rows(batch, kind) if r.identity in identities)
+
     # The kind decides the rows: sessions for "logins", assignments for "licenses", and so on.
     @overload
     def load(

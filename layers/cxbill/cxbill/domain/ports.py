@@ -6,7 +6,7 @@ real ones once per cold start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any, Protocol
@@ -97,6 +97,11 @@ class UsageSource(Protocol):
         self, org_id: str, kind: str, upload: Upload, spool: Spool, summary: FileSummary
     ) -> None:
         """Store one upload's rows; the same upload always overwrites its own batch."""
+
+    def stored_versions(
+        self, org_id: str, kind: str, identities: Set[Hashable], before_ms: int
+    ) -> Iterable[Any]:
+        """Stored versions of these identities whose batches touch time before `before_ms`."""
 
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[Any]:
         """The latest version of every row of `kind` whose upload touched [start_ms, end_ms)."""

@@ -131,31 +131,44 @@ class IngestJob:
             raise Rejected.one(f"the trial of {org_id} expired on {expiry.isoformat()} (R-trial-1)")
         closed_through, closed = _closed_through_ms(org), org.state.closed_periods
         activation = org.contract.activation_date
-        spool, late = self.usage.spool(), 0
+        spool = self.usage.spool()
         late_periods: set[int] = set()
+        identities: set = set()  # only kept once a period is closed: corrections may move rows
+        late: set = set()  # the identities of rows that change a closed period
 
         def keep(row: UsageRow) -> None:
-            nonlocal late
             spool.add(row)
+            if closed:
+                identities.add(row.identity)
             if row.span[0] < closed_through:  # R-ingest-4: usage of a closed period
-                late += 1
+                late.add(row.identity)
                 late_periods.update(closed_periods_touched(activation, closed, *row.span))
 
         parse = call_parser(self._pricer(org.contract)) if kind == "calls" else None
         try:
-            summary = read_usage(
-                kind,
-                self.uploads.open(upload),
-                gzipped,
-                keep,
-                parse=parse,
-            )
+            summary = read_usage(kind, self.uploads.open(upload), gzipped, keep, parse=parse)
             if summary.rows:
+                late |= self._moved_out(org, kind, identities, closed_through, late_periods)
                 self.usage.save_batch(org_id, kind, upload, spool, summary)
                 self._note_usage(org, summary, late_periods)
         finally:
             spool.close()
-        return Outcome("accepted", rows=summary.rows, late_rows=late)
+        return Outcome("accepted", rows=summary.rows, late_rows=len(late))
+
+    def _moved_out(
+        self, org: Org, kind: str, identities: set, closed_through: int, late: set[int]
+    ) -> set:
+        """R-ingest-8: the closed periods the stored versions of these rows touched are late too
+        (a correction can move usage out of a period as well as into one). Returns the
+        identities whose old version lay in a closed period."""
+        activation, closed = org.contract.activation_date, org.state.closed_periods
+        moved = set()
+        for old in self.usage.stored_versions(org.org_id, kind, identities, closed_through):
+            touched = closed_periods_touched(activation, closed, *old.span)
+            if touched:
+                late.update(touched)
+                moved.add(old.identity)
+        return moved
 
     def _note_usage(self, org: Org, summary: FileSummary, late: set[int]) -> None:
         """Mark the late periods; if a close finished while this file was read, the periods
