@@ -12,7 +12,7 @@ import csv
 import gzip
 import io
 import tempfile
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence, Set
 from typing import IO, Literal, overload
 
 from ..domain.ports import Upload
