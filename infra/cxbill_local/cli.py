@@ -32,8 +32,16 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    summary = replay(args.scenario, args.until, args.out)
+    summary = replay(args.scenario, args.until, args.out, chaos=args.chaos)
     print(f"replayed {args.scenario} through {args.until}: {summary['invoices']} -> {args.out}")
+    if "chaos" in summary:
+        c = summary["chaos"]
+        print(
+            f"chaos seed {c['seed']}: {c['deliveries']} deliveries in {c['invocations']} "
+            f"invocations, {c['duplicates']} duplicates, {c['reordered']} reordered pairs, "
+            f"{c['crashes']['injected']} crashes ({c['crashes']['before']} before a call, "
+            f"{c['crashes']['after']} after one)"
+        )
     return 0
 
 
@@ -65,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("scenario", type=Path)
     p.add_argument("--until", type=_day, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--chaos",
+        type=int,
+        metavar="SEED",
+        default=None,
+        help="deliver events the way AWS may: shuffled, duplicated, crashed and retried",
+    )
     p.set_defaults(run=cmd_replay)
     p = commands.add_parser("demo", help="replay the bundled example scenario")
     p.add_argument("--out", type=Path, default=Path("out/demo"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from cxbill.adapters.models import IngestionItem, LedgerItem
 from cxbill.domain.invoice import RECORD_KEYS
 
+from .chaos import Chaos
 from .runtime import LocalCloud, local_cloud
 
 
@@ -48,28 +49,52 @@ class Scenario:
 
 
 def replay(
-    scenario_dir: Path, until: date, out: Path, progress: Callable[[int, int], None] | None = None
+    scenario_dir: Path,
+    until: date,
+    out: Path,
+    progress: Callable[[int, int], None] | None = None,
+    chaos: int | Chaos | None = None,
+    observe: Callable[[LocalCloud], None] | None = None,
 ) -> dict:
-    """Replay a scenario through `until` and write invoices, rejections and summary.json."""
+    """Replay a scenario through `until` and write invoices, rejections and summary.json.
+
+    `chaos` (a seed, or a `Chaos` to read its figures from afterwards) delivers every event the
+    way AWS may (see `chaos.py`): a day's uploads are all put first, then their events are
+    delivered shuffled, duplicated and crashed; close messages likewise. The outputs must be the
+    plain replay's (R-ingest-7); summary.json adds what chaos did under `chaos`.
+    `observe(cloud)` runs after the outputs are written, while the local cloud still exists."""
     scenario = Scenario.load(scenario_dir)
     days = (until - scenario.first_day).days + 1
     if days < 1:
         raise ScenarioError(f"--until {until} is before the first upload {scenario.first_day}")
+    if isinstance(chaos, int) and not isinstance(chaos, bool):
+        chaos = Chaos(chaos)
     with local_cloud() as cloud:
+        cloud.chaos = chaos
         uploaded: list[str] = []
         for i in range(days):
             day = scenario.first_day + timedelta(days=i)
             cloud.set_day(day)
             for key, path in scenario.uploads.get(day, []):
-                cloud.upload(key, path.read_bytes())
+                if chaos is None:
+                    cloud.upload(key, path.read_bytes())
+                else:  # all of the day's uploads first; their events come in any order
+                    cloud.put_upload(key, path.read_bytes())
                 uploaded.append(key)
+            if chaos is not None:
+                cloud.deliver_uploads()  # every delivery, retries included, before the daily
             cloud.run_daily(day)
             if progress:
                 progress(i + 1, days)
-        return write_outputs(cloud, uploaded, out)
+        summary = write_outputs(cloud, uploaded, out, chaos)
+        if observe:
+            observe(cloud)
+        return summary
 
 
-def write_outputs(cloud: LocalCloud, uploaded: list[str], out: Path) -> dict:
+def write_outputs(
+    cloud: LocalCloud, uploaded: list[str], out: Path, chaos: Chaos | None = None
+) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     statuses: Counter[str] = Counter()
     orgs: set[str] = set()
@@ -100,7 +125,7 @@ def write_outputs(cloud: LocalCloud, uploaded: list[str], out: Path) -> dict:
             kinds[record["kind"]] += 1
             if "total" in record:
                 totals[org_id][record["currency"]] += Decimal(record["total"])
-    summary = {
+    summary: dict = {
         "uploads": {"accepted": statuses["accepted"], "rejected": statuses["rejected"]},
         "invoices": dict(sorted(kinds.items())),
         "dead_letters": len(cloud.dead_letters),
@@ -108,6 +133,8 @@ def write_outputs(cloud: LocalCloud, uploaded: list[str], out: Path) -> dict:
             org: {cur: str(v) for cur, v in by_cur.items()} for org, by_cur in totals.items()
         },
     }
+    if chaos is not None:
+        summary["chaos"] = chaos.stats.as_json()
     _write(out / "summary.json", json.dumps(summary, indent=2).encode())
     return summary
 

@@ -110,8 +110,10 @@ class LocalCloud:
 
     # -- the clock --
     def set_day(self, day: date) -> None:
-        self._clock = datetime(day.year, day.month, day.day)
-        self._uploads_today = 0
+        """Move the clock to `day`; uploads made later the same day still come later."""
+        clock = datetime(day.year, day.month, day.day)
+        if clock != self._clock:
+            self._clock, self._uploads_today = clock, 0
 
     # -- S3 -> SQS -> ingest --
     def upload(self, key: str, body: bytes) -> None:
