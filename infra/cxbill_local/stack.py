@@ -3,8 +3,10 @@
 The tables' key schemas, the buckets' names and settings and the queues' attributes are read
 from the SAM template, so the schema lives in one place: change the template and the local
 stack follows. Only the resources the code talks to are created (tables, buckets, queues and
-the upload bucket's notification); functions, the API, IAM and bucket/queue policies are left
-to the real deployment.
+the upload bucket's notification); functions, the API, IAM, bucket/queue policies, log groups
+and alarms are left to the real deployment. What the functions are given is the template's too:
+``LocalStack.environment()`` resolves ``Globals.Function.Environment`` and each function's own
+``Environment`` against the local resources.
 
 The caller decides where "AWS" is: inside ``moto.mock_aws()`` (in-process), or a
 ``ThreadedMotoServer`` reached through ``endpoint_url``. Two moto facts worth knowing:
@@ -73,41 +75,42 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
 
 @dataclass
 class LocalStack:
-    """Physical names of the local resources, keyed the way the functions expect them."""
+    """The local resources, by the template's logical ids, and what the functions are given."""
 
     region: str
-    tables: dict[str, str]  # logical id -> table name
-    orgs_table: str
-    ledger_table: str
-    usage_table: str
-    ingestions_table: str
-    idempotency_table: str
-    upload_bucket: str
-    documents_bucket: str
-    ingest_queue_url: str
-    ingest_dlq_url: str
-    close_queue_url: str
-    close_dlq_url: str
+    refs: dict[str, str]  # logical id -> what Ref gives (table and bucket names, queue URLs)
+    variables: dict[str, dict[str, str]]  # function (its functions/ folder) -> its environment
     stack_name: str = "cxbill-local"
     url_expiry_seconds: int = 300
     endpoint_url: str | None = None
     queue_arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
 
-    def environment(self) -> dict[str, str]:
-        """The variables the template's ``Globals.Function.Environment`` gives every function."""
-        return {
-            "ORGS_TABLE": self.orgs_table,
-            "LEDGER_TABLE": self.ledger_table,
-            "USAGE_TABLE": self.usage_table,
-            "INGESTIONS_TABLE": self.ingestions_table,
-            "IDEMPOTENCY_TABLE": self.idempotency_table,
-            "UPLOAD_BUCKET": self.upload_bucket,
-            "DOCUMENTS_BUCKET": self.documents_bucket,
-            "CLOSE_QUEUE_URL": self.close_queue_url,
-            "URL_EXPIRY_SECONDS": str(self.url_expiry_seconds),
-            "POWERTOOLS_SERVICE_NAME": "cxbill",
-            "AWS_DEFAULT_REGION": self.region,
-        }
+    # The resources the local runtime and the tests reach by name.
+    orgs_table = property(lambda self: self.refs["OrgsTable"])
+    ledger_table = property(lambda self: self.refs["LedgerTable"])
+    usage_table = property(lambda self: self.refs["UsageTable"])
+    ingestions_table = property(lambda self: self.refs["IngestionsTable"])
+    idempotency_table = property(lambda self: self.refs["IdempotencyTable"])
+    upload_bucket = property(lambda self: self.refs["UploadBucket"])
+    documents_bucket = property(lambda self: self.refs["DocumentsBucket"])
+    ingest_queue_url = property(lambda self: self.refs["IngestQueue"])
+    ingest_dlq_url = property(lambda self: self.refs["IngestDeadLetterQueue"])
+    close_queue_url = property(lambda self: self.refs["CloseQueue"])
+    close_dlq_url = property(lambda self: self.refs["CloseDeadLetterQueue"])
+
+    def environment(self, function: str | None = None) -> dict[str, str]:
+        """What the template gives `function` (``Globals.Function.Environment`` and its own
+        ``Environment``), resolved against this stack, plus what the Lambda runtime sets. With
+        no function: every function's variables at once (locally they share one process)."""
+        names = [function] if function else sorted(self.variables)
+        env: dict[str, str] = {}
+        for name in names:
+            for key, value in self.variables[name].items():
+                if env.setdefault(key, value) != value:
+                    raise ValueError(f"functions disagree on {key}: {env[key]!r} != {value!r}")
+        env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
+        return env
 
 
 class _NotYet(Exception):
@@ -235,22 +238,10 @@ def build_stack(
                 NotificationConfiguration=_notification_api_shape(resolve(config)),
             )
 
-    ref = resolve.ref
-    tables = {lid: ref(lid) for lid, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     return LocalStack(
         region=region,
-        tables=tables,
-        orgs_table=ref("OrgsTable"),
-        ledger_table=ref("LedgerTable"),
-        usage_table=ref("UsageTable"),
-        ingestions_table=ref("IngestionsTable"),
-        idempotency_table=ref("IdempotencyTable"),
-        upload_bucket=ref("UploadBucket"),
-        documents_bucket=ref("DocumentsBucket"),
-        ingest_queue_url=ref("IngestQueue"),
-        ingest_dlq_url=ref("IngestDeadLetterQueue"),
-        close_queue_url=ref("CloseQueue"),
-        close_dlq_url=ref("CloseDeadLetterQueue"),
+        refs=dict(resolve.refs),
+        variables=function_environments(template, resolve),
         stack_name=stack_name,
         url_expiry_seconds=int(parameters.get("UrlExpirySeconds", "300")),
         endpoint_url=endpoint_url,
@@ -259,7 +250,42 @@ def build_stack(
             for lid, r in resources.items()
             if r["Type"] == "AWS::SQS::Queue"
         },
+        tables={
+            lid: resolve.ref(lid)
+            for lid, r in resources.items()
+            if r["Type"] == "AWS::DynamoDB::Table"
+        },
     )
+
+
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+
+
+def function_environments(template: dict[str, Any], resolve: Any = None) -> dict[str, Any]:
+    """Each function's environment as the template declares it: Globals, then its own
+    Environment on top; keyed by its code's folder (``CodeUri: functions/<name>/``).
+    With `resolve`, values are resolved (Refs to what the local stack created, parameters'
+    defaults); without, they are the template's own (``{"Ref": "OrgsTable"}``)."""
+    globals_ = template.get("Globals", {}).get("Function", {})
+    common = globals_.get("Environment", {}).get("Variables", {})
+    result: dict[str, Any] = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != SERVERLESS_FUNCTION:
+            continue
+        props = resource.get("Properties", {})
+        own = props.get("Environment", {}).get("Variables", {})
+        name = Path(str(props.get("CodeUri", logical_id))).name or logical_id
+        merged = {**common, **own}
+        result[name] = (
+            {key: _variable(resolve(value)) for key, value in merged.items()} if resolve else merged
+        )
+    return result
+
+
+def _variable(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,6 +314,8 @@ class _TableCreator:
                 kwargs[key] = [_index_api_shape(index) for index in props[key]]
         if props.get("SSESpecification", {}).get("SSEEnabled"):
             kwargs["SSESpecification"] = {"Enabled": True}
+        if props.get("DeletionProtectionEnabled"):
+            kwargs["DeletionProtectionEnabled"] = True
         description = self.dynamodb.create_table(**kwargs)["TableDescription"]
 
         ttl = props.get("TimeToLiveSpecification")
@@ -365,6 +393,8 @@ class _BucketCreator:
         kwargs: dict[str, Any] = {"Bucket": name}
         if self.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        if props.get("ObjectLockEnabled"):  # R-pdf-5: only at creation (it turns versioning on)
+            kwargs["ObjectLockEnabledForBucket"] = True
         self.s3.create_bucket(**kwargs)
 
         for call in self._settings(name, props):
@@ -396,6 +426,10 @@ class _BucketCreator:
         if "OwnershipControls" in props:
             yield lambda: s3.put_bucket_ownership_controls(
                 Bucket=name, OwnershipControls=props["OwnershipControls"]
+            )
+        if "ObjectLockConfiguration" in props:  # a default retention (CloudFormation = API shape)
+            yield lambda: s3.put_object_lock_configuration(
+                Bucket=name, ObjectLockConfiguration=props["ObjectLockConfiguration"]
             )
 
 

@@ -6,13 +6,16 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote_plus
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from cxbill.adapters.settings import Settings
 from cxbill_local.stack import DEFAULT_TEMPLATE, LocalStack, build_stack, load_template
 
 pytestmark = pytest.mark.integration
@@ -108,7 +111,7 @@ def test_close_queue_is_fifo_with_a_fifo_dead_letter_queue(stack: LocalStack) ->
     ]
     assert stack.close_queue_url.endswith(".fifo")
     assert attributes["FifoQueue"] == "true"
-    assert attributes["VisibilityTimeout"] == "900"
+    assert attributes["VisibilityTimeout"] == "5400"  # 6 x the close's timeout (R-ops-2)
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == stack.queue_arns["CloseDeadLetterQueue"]
     assert int(redrive["maxReceiveCount"]) == 5
@@ -155,10 +158,66 @@ def test_upload_lands_on_the_ingest_queue(stack: LocalStack) -> None:
 def test_environment_matches_the_template_globals(stack: LocalStack) -> None:
     env = stack.environment()
     template_vars = load_template()["Globals"]["Function"]["Environment"]["Variables"]
-    assert set(template_vars) - {"LOG_LEVEL"} <= set(env)
+    assert set(template_vars) <= set(env)
+    assert env["ORGS_TABLE"] == stack.orgs_table == "cxbill-local-OrgsTable"
     assert env["CLOSE_QUEUE_URL"] == stack.close_queue_url
+    assert env["DOCUMENTS_BUCKET"] == stack.documents_bucket
     assert env["URL_EXPIRY_SECONDS"] == "300"
-    assert env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "cxbill"
+    assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == "us-east-1"
+
+
+def test_each_function_gets_the_globals_and_its_own_variables(stack: LocalStack) -> None:
+    close, api = stack.environment("close"), stack.environment("api")
+    assert close["INVOICE_RETENTION_YEARS"] == "10"  # the parameter's default
+    assert "INVOICE_RETENTION_YEARS" not in api
+    assert {k: v for k, v in close.items() if k != "INVOICE_RETENTION_YEARS"} == api
+    # all functions run in one process locally: the union, which Settings reads whole
+    assert stack.environment()["INVOICE_RETENTION_YEARS"] == "10"
+
+
+def test_settings_read_the_local_environment(stack: LocalStack) -> None:
+    settings = Settings.from_env(stack.environment())
+    assert settings.ledger_table == stack.ledger_table
+    assert settings.upload_bucket == stack.upload_bucket
+    assert settings.close_queue_url == stack.close_queue_url
+    assert settings.invoice_retention_years == 10
+    assert settings.url_expiry_seconds == 300
+
+
+def test_documents_bucket_has_object_lock_and_no_default_retention(stack: LocalStack) -> None:
+    s3 = boto3.client("s3")
+    config = s3.get_object_lock_configuration(Bucket=stack.documents_bucket)
+    assert config["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+    assert "Rule" not in config["ObjectLockConfiguration"]
+    with pytest.raises(ClientError):
+        s3.get_object_lock_configuration(Bucket=stack.upload_bucket)
+
+
+def test_a_locked_invoice_cannot_be_deleted(stack: LocalStack) -> None:
+    """What the close will do (R-pdf-5): a PDF put in compliance mode outlives a delete."""
+    s3 = boto3.client("s3")
+    key = "invoices/acme/ACME-000001.pdf"
+    put = s3.put_object(
+        Bucket=stack.documents_bucket,
+        Key=key,
+        Body=b"%PDF-1.4",
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=datetime(2036, 1, 1, tzinfo=UTC),
+        ChecksumAlgorithm="SHA256",
+    )
+    with pytest.raises(ClientError):
+        s3.delete_object(Bucket=stack.documents_bucket, Key=key, VersionId=put["VersionId"])
+    assert s3.get_object(Bucket=stack.documents_bucket, Key=key)["Body"].read() == b"%PDF-1.4"
+
+
+def test_money_tables_are_deletion_protected(stack: LocalStack) -> None:
+    dynamodb = boto3.client("dynamodb")
+    for name in (stack.orgs_table, stack.ledger_table):
+        assert dynamodb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"]
+    assert not dynamodb.describe_table(TableName=stack.usage_table)["Table"].get(
+        "DeletionProtectionEnabled"
+    )
 
 
 def test_template_passes_cfn_lint() -> None:
