@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test test-fast chaos demo bench lint clean
 
 install: $(STAMP)
 
@@ -29,6 +29,14 @@ test: install $(SCAN)/.installed
 	$(SCAN)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The pure domain and the jobs on in-memory fakes: no moto, no network, well under a minute.
+test-fast: install
+	$(BIN)/pytest tests/unit tests/jobs
+
+# Chaos replays (SPEC 10) over more seeds than make test runs.
+chaos: install
+	CXBILL_CHAOS_SEEDS=20 $(BIN)/pytest tests/e2e/test_chaos.py tests/e2e/test_faults.py -rxX
 
 demo: install
 	$(BIN)/cxbill demo --out out/demo

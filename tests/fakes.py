@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from cxbill.domain.books import AlreadyIssued, CloseRecord, Issue, IssuedInvoice, Org, Revision
 from cxbill.domain.contract import contract_from_json
-from cxbill.domain.ports import ContractUpdate, SignedUrl, Upload
+from cxbill.domain.ports import ContractSuperseded, ContractUpdate, SignedUrl, Upload
 from cxbill.domain.schedule import Due, OrgState
 from cxbill.domain.usage import FileSummary
 
@@ -30,6 +30,7 @@ class _OrgRow:
     invoice_seq: int = 0
     late_periods: set[int] = field(default_factory=set)
     usage_marks: int = 0
+    contract_seq: str | None = None
 
 
 class FakeOrgs:
@@ -46,15 +47,20 @@ class FakeOrgs:
             row.state,
             frozenset(row.late_periods),
             row.invoice_seq,
-            Revision(row.usage_marks, row.contract_version),
+            Revision(row.usage_marks, row.contract_version, row.contract_seq),
         )
 
     def save_contract(self, update: ContractUpdate) -> None:
         org_id = update.contract.org_id
         row = self.rows.get(org_id)
+        if row is not None and (
+            (row.contract_seq or "") >= update.upload.seq or row.state != update.previous
+        ):
+            raise ContractSuperseded(update.upload.seq)
         if row is None:
             row = self.rows[org_id] = _OrgRow(update.terms, update.upload.version)
         row.terms, row.contract_version = update.terms, update.upload.version
+        row.contract_seq = update.upload.seq
         if update.converted_from_trial:
             row.state = OrgState(converted_from_trial=True)
         row.next_due = update.next_due
@@ -95,7 +101,8 @@ class FakeLedger:
     @staticmethod
     def _changed(org: Org, row: _OrgRow) -> bool:
         read = (org.state, org.invoice_seq, org.revision)
-        now = (row.state, row.invoice_seq, Revision(row.usage_marks, row.contract_version))
+        revision = Revision(row.usage_marks, row.contract_version, row.contract_seq)
+        now = (row.state, row.invoice_seq, revision)
         return read != now
 
     def close_record(self, org_id: str, close_key: str) -> CloseRecord | None:
@@ -167,8 +174,8 @@ class FakeUploads:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
 
-    def put(self, key: str, body: bytes, version: str = "v1") -> None:
-        self.objects[(key, version)] = body
+    def put(self, key: str, body: bytes | str, version: str = "v1") -> None:
+        self.objects[(key, version)] = body.encode() if isinstance(body, str) else body
 
     def size(self, upload: Upload) -> int:
         return len(self.objects[(upload.key, upload.version)])
@@ -210,8 +217,9 @@ class FakeIngestionLog:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def seen(self, upload: Upload) -> bool:
-        return (upload.key, upload.version) in self.entries
+    def status(self, upload: Upload) -> str | None:
+        entry = self.entries.get((upload.key, upload.version))
+        return entry["status"] if entry else None
 
     def record(self, upload: Upload, entry: Mapping[str, Any]) -> None:
         self.entries[(upload.key, upload.version)] = dict(entry)
@@ -223,3 +231,17 @@ class FakeCloseQueue:
 
     def send(self, dues: Iterable[Due], run_date: date) -> None:
         self.sent += [due.as_message(run_date) for due in dues]
+
+
+class FakeHeldUploads:
+    def __init__(self) -> None:
+        self.held: dict[str, Upload] = {}
+
+    def hold(self, upload: Upload) -> None:
+        self.held[upload.seq] = upload
+
+    def held_before(self, ms: int) -> list[Upload]:
+        return [self.held[s] for s in sorted(self.held) if self.held[s].received_ms < ms]
+
+    def release(self, upload: Upload) -> None:
+        self.held.pop(upload.seq, None)

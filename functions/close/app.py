@@ -10,7 +10,8 @@ from cxbill.jobs import wiring
 
 logger = Logger()
 tracer = Tracer()
-processor = SqsFifoPartialProcessor()  # stops at the first failure: numbers stay in order
+# A failure stops its own org's group only (numbers stay in order; other orgs go on, R-ops-2).
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def close(message: dict) -> str | None:

@@ -19,6 +19,9 @@ metrics = Metrics(namespace="cxbill")
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
     today = date.fromisoformat(event["time"][:10])  # the schedule's own time, not the clock's
-    sent = wiring.daily_job()(today)
-    metrics.add_metric(name="CloseMessagesSent", unit=MetricUnit.Count, value=sent)
-    return {"date": today.isoformat(), "close_messages": sent}
+    run = wiring.daily_job()(today)
+    metrics.add_metric(name="CloseMessagesSent", unit=MetricUnit.Count, value=run.sent)
+    metrics.add_metric(name="HeldUploadsReleased", unit=MetricUnit.Count, value=run.released)
+    failed = len(run.failed_orgs) + len(run.failed_uploads)
+    metrics.add_metric(name="DailyRunFailures", unit=MetricUnit.Count, value=failed)
+    return {"date": today.isoformat(), "close_messages": run.sent, "failed": failed}

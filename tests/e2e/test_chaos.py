@@ -44,15 +44,6 @@ def bundled_scenarios() -> dict[str, tuple[Path, date]]:
 
 SCENARIOS = bundled_scenarios()
 
-# Where the engine still depends on the order it is handed events (found by this suite on the
-# layer of 2026-11; see the report in the hand-over). Remove once the chaos replay matches.
-ORDER_DEPENDENT = (
-    "engine not yet order-independent (R-ingest-7): a usage upload delivered before its org's "
-    "first contract is rejected as an unknown org at once (jobs/ingest.py `_usage`) instead of "
-    "held until the first daily run after its event time"
-)
-
-
 @dataclass
 class Replayed:
     """A replay's output directory, its summary, and each upload key's versions in upload order
@@ -138,7 +129,6 @@ def plain(tmp_path_factory) -> dict[str, Replayed]:
     return Lazy()
 
 
-@pytest.mark.xfail(strict=False, reason=ORDER_DEPENDENT)
 @pytest.mark.parametrize("seed", chaos_seeds(), ids=lambda s: f"seed{s}")
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_r_ingest_7_chaos_replay_equals_plain(name: str, seed: int, plain, tmp_path: Path):

@@ -183,7 +183,6 @@ def test_r_ingest_3_r_invoice_1_crash_at_every_call_changes_nothing(plain, tmp_p
     assert not found, "\n".join(found)
 
 
-@pytest.mark.xfail(strict=False, reason="engine not yet order-independent (R-ingest-7)")
 def test_r_ingest_7_crash_sweep_with_reordering_changes_nothing(plain, tmp_path, capsys):
     """The same sweep with events shuffled and close groups interleaved."""
     counts, found = run_sweep(plain, tmp_path, reorder=True, capsys=capsys)

@@ -236,3 +236,12 @@ def test_close_failing_after_the_record_is_written_keeps_it_and_retry_adds_the_p
     assert with_usage.org("acme").invoice_seq == 1
     with_usage.run_daily(date(2026, 5, 11))
     assert numbers(with_usage) == gap_free(2)
+
+
+def test_r_pdf_5_invoice_pdfs_are_write_once_under_compliance_lock(with_usage):
+    with_usage.run_daily(date(2026, 4, 11))
+    key = "invoices/acme/ACME-000001.pdf"
+    head = with_usage.s3.head_object(Bucket=with_usage.stack.documents_bucket, Key=key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    years = head["ObjectLockRetainUntilDate"].year - date.today().year
+    assert years == 10  # the template's InvoiceRetentionYears default

@@ -85,7 +85,7 @@ def test_r_ingest_1_file_with_two_bad_rows_is_rejected_whole_with_a_report(licen
     report = licensed.rejection(LOGINS_KEY)
     assert report["key"] == LOGINS_KEY
     assert report["version"] == record.version == licensed.upload_version(LOGINS_KEY)
-    assert report["received_at"] == "2026-02-01T00:00:00Z"
+    assert report["received_at"] == "2026-02-01T00:00:00.001Z"  # after the day's licenses
     where = [(e["line"], e["column"], e["value"]) for e in report["errors"]]
     assert where == [(3, "client", "fax"), (4, "login_at", "2026-01-22T08:00:00")]
     assert all(e["message"] for e in report["errors"])
@@ -131,6 +131,7 @@ LATIN_1_LOGINS = "\n".join(
 def test_r_ingest_2_unreadable_upload_is_rejected_with_a_report(licensed, capture, key, body, says):
     deliveries = capture(licensed, "ingest")
     licensed.upload_on(FEB_1, key, body)
+    licensed.run_daily(FEB_1)  # an unknown org's usage is held until then (R-ingest-7)
 
     assert len(deliveries) == 1  # handled on the first delivery: never a crash, never a retry
     assert licensed.dead_letters == []
@@ -140,7 +141,7 @@ def test_r_ingest_2_unreadable_upload_is_rejected_with_a_report(licensed, captur
     report = licensed.rejection(key)
     assert report["key"] == key
     assert report["version"] == licensed.upload_version(key)
-    assert report["received_at"] == "2026-02-01T00:00:00Z"
+    assert report["received_at"] == "2026-02-01T00:00:00.001Z"  # after the day's licenses
     assert report["errors"]
     assert says in report["errors"][0]["message"].lower()
     assert licensed.batches("acme", "logins") == []
@@ -231,7 +232,7 @@ def test_r_ingest_5_accepted_upload_leaves_an_ingestion_record(licensed):
     assert (record.rows, record.late_rows, record.errors) == (3, 0, 0)
     assert (record.org_id, record.kind) == ("acme", "logins")
     assert record.version == licensed.upload_version(LOGINS_KEY)
-    assert record.received_at == "2026-02-01T00:00:00.001Z"  # the second upload of the day
+    assert record.received_at == "2026-02-01T00:00:00.002Z"  # the third upload of the day
     assert datetime.fromisoformat(record.processed_at)
     assert record.report_key is None
     assert not licensed.has_rejection(LOGINS_KEY)

@@ -104,6 +104,8 @@ def test_charges_of_every_kind_on_the_period_invoice(telco):
 
 def test_r_deck_1_calls_without_any_deck_are_rejected(telco):
     telco.upload_on(date(2026, 1, 23), "usage/acme/calls/jan.csv", CALLS.encode())
+    assert telco.ingestion("usage/acme/calls/jan.csv").status == "held"  # R-ingest-7
+    telco.run_daily(date(2026, 1, 23))
     assert telco.ingestion("usage/acme/calls/jan.csv").status == "rejected"
     assert "no rate deck" in telco.rejection("usage/acme/calls/jan.csv")["errors"][0]["message"]
 

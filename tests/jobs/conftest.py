@@ -10,6 +10,7 @@ import pytest
 from fakes import (
     FakeCloseQueue,
     FakeDocuments,
+    FakeHeldUploads,
     FakeIngestionLog,
     FakeLedger,
     FakeOrgs,
@@ -63,11 +64,12 @@ class Books:
         self.documents = FakeDocuments()
         self.ingestions = FakeIngestionLog()
         self.queue = FakeCloseQueue()
+        self.held = FakeHeldUploads()
         self.ingest = IngestJob(
-            self.orgs, self.usage, self.uploads, self.documents, self.ingestions
+            self.orgs, self.usage, self.uploads, self.documents, self.ingestions, self.held
         )
         self.close = CloseJob(self.orgs, self.ledger, self.usage, self.documents, fake_render)
-        self.daily = DailyJob(self.orgs, self.queue)
+        self.daily = DailyJob(self.orgs, self.queue, self.held, self.ingest)
         self.desk = InvoiceDesk(self.orgs, self.ledger, self.usage, self.documents)
         self.reports = ReportDesk(self.orgs, self.usage, self.documents)
         self._n = 0

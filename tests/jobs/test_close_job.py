@@ -111,3 +111,20 @@ def test_r_invoice_6_late_usage_becomes_an_adjustment_on_the_next_close(books):
     adjustment = next(line for line in invoice.lines if line.product == "adjustment:CX1")
     assert (adjustment.quantity, adjustment.amount) == (Decimal(1), Decimal("90.00"))
     assert books.orgs.get("acme").late_periods == frozenset()
+
+
+def test_r_ops_2_a_poison_org_never_stops_the_others(books, monkeypatch):
+    books.contract()
+    books.contract(org_id="bravo", name="Bravo")
+    get = books.orgs.get
+
+    def poisoned(org_id):
+        if org_id == "acme":
+            raise ValueError("stored contract no longer validates")
+        return get(org_id)
+
+    monkeypatch.setattr(books.orgs, "get", poisoned)
+    run = books.daily(CLOSE_P0)
+
+    assert run.failed_orgs == ["acme"]
+    assert [m["org_id"] for m in books.queue.sent] == ["bravo"]

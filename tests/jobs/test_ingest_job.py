@@ -6,7 +6,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from conftest import LICENSES, LOGINS
+from conftest import ACME, LICENSES, LOGINS
 
 FEB_1 = date(2026, 2, 1)
 
@@ -49,10 +49,36 @@ def test_r_ingest_1_usage_is_stored_whole_or_not_at_all(books):
     assert session.user_id == "u1"
 
 
-def test_r_ingest_2_usage_of_an_unknown_org_is_rejected(books):
+def test_r_ingest_7_usage_of_an_unknown_org_is_held_then_rejected_by_the_next_daily_run(books):
     outcome = books.upload("usage/nobody/logins/a.csv", LOGINS + "\n", FEB_1)
-    assert outcome.status == "rejected"
-    assert "unknown org" in outcome.reason
+    assert outcome.status == "held"
+    assert books.upload("usage/nobody/logins/a.csv", LOGINS + "\n", FEB_1, "v1").status in (
+        "duplicate",
+        "held",
+    )
+
+    run = books.daily(FEB_1)
+
+    assert run.released == 1 and not books.held.held
+    (entry,) = books.ingestions.entries.values()
+    assert entry["status"] == "rejected"
+    report = books.documents.objects["rejections/usage/nobody/logins/a.csv.json"]
+    assert "unknown org" in report["errors"][0]["message"]
+
+
+def test_r_ingest_7_usage_delivered_before_its_contract_is_billed_as_usual(books):
+    logins = LOGINS + "\ns1,u1,ana@acme.example,web,2026-01-20T08:00:00Z,2026-01-20T09:00:00Z\n"
+    assert books.upload("usage/acme/logins/a.csv", logins, date(2026, 1, 21)).status == "held"
+    books.contract(date(2026, 1, 10))  # uploaded earlier, delivered later
+
+    (number,) = books.run_daily(date(2026, 2, 16))
+
+    (entry,) = [e for (k, _), e in books.ingestions.entries.items() if k.startswith("usage/")]
+    assert (entry["status"], entry["rows"]) == ("accepted", 1)
+    lines = books.ledger.invoice("acme", number).invoice.lines
+    assert [(line.product, line.quantity) for line in lines if line.product == "CX1"] == [
+        ("CX1", Decimal(1))
+    ]
 
 
 def test_r_ingest_3_the_same_event_twice_changes_nothing(books):
@@ -141,3 +167,19 @@ def test_r_ingest_8_a_session_moved_to_another_month_is_credited_where_it_was(bo
         Decimal("-90.00"),
     )
     assert lines["CX1"].quantity == 1  # billed in period 1, where it now lies
+
+
+def test_r_ingest_7_an_older_contract_processed_last_never_replaces_a_newer_one(books):
+    from cxbill.domain.instants import date_ms
+    from cxbill.domain.ports import Upload
+
+    older = json.dumps(ACME | {"commitments": {"CX2": 5}})
+    newer = json.dumps(ACME | {"commitments": {"CX2": 9}})
+    books.uploads.put("contracts/acme.json", older, "v1")
+    books.uploads.put("contracts/acme.json", newer, "v2")
+    at = date_ms(date(2026, 1, 10))
+    # v2 was uploaded a minute later but is delivered first
+    assert books.ingest(Upload("contracts/acme.json", "v2", at + 60_000)).status == "accepted"
+    assert books.ingest(Upload("contracts/acme.json", "v1", at)).status == "accepted"
+
+    assert books.orgs.get("acme").terms["commitments"] == {"CX2": 9}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 from ..domain.ports import SignedUrl, Upload
@@ -40,6 +40,7 @@ class S3Documents:
         self.s3 = clients(settings, "s3")
         self.bucket = settings.documents_bucket
         self.url_expiry_seconds = settings.url_expiry_seconds
+        self.retention_years = settings.invoice_retention_years
 
     def put_rejection(self, name: str, report: Mapping[str, Any]) -> str:
         """R-ingest-1: the report of a rejected upload at rejections/<name>.json."""
@@ -49,9 +50,20 @@ class S3Documents:
         return key
 
     def put_pdf(self, org_id: str, number: str, pdf: bytes) -> tuple[str, str]:
-        """R-pdf-2: stored at invoices/<org_id>/<number>.pdf; returns the key and its SHA-256."""
+        """R-pdf-2: stored at invoices/<org_id>/<number>.pdf, write-once under Object Lock in
+        compliance mode (R-pdf-5); returns the key and its SHA-256."""
         key = f"invoices/{org_id}/{number}.pdf"
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=pdf, ContentType="application/pdf")
+        now = datetime.now(UTC)
+        retain_until = now.replace(year=now.year + self.retention_years, day=min(now.day, 28))
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=pdf,
+            ContentType="application/pdf",
+            ObjectLockMode="COMPLIANCE",
+            ObjectLockRetainUntilDate=retain_until,
+            ChecksumAlgorithm="SHA256",  # S3 wants a checksum with Object Lock headers
+        )
         return key, hashlib.sha256(pdf).hexdigest()
 
     def put_report(self, org_id: str, report: str, first: date, last: date, csv: IO[bytes]) -> str:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -30,7 +30,7 @@ from ..domain.books import (
     invoice_from_json,
 )
 from ..domain.contract import contract_from_json
-from ..domain.ports import ContractUpdate
+from ..domain.ports import ContractSuperseded, ContractUpdate
 from ..domain.rating import Chart
 from ..domain.schedule import OrgState
 from .models import DUE_SHARD, LedgerItem, OrgItem
@@ -61,7 +61,20 @@ class DynamoOrgs:
             actions += [OrgItem.converted_from_trial.set(True), OrgItem.closed_periods.set(0)]
         else:
             actions.append(OrgItem.closed_periods.set(OrgItem.closed_periods | 0))
-        OrgItem(org_id).update(actions=actions)
+        seq = update.upload.seq
+        actions.append(OrgItem.contract_seq.set(seq))
+        # R-ingest-7: a contract uploaded earlier never replaces one uploaded later, whichever
+        # is processed last; the bookkeeping it was planned on must still hold.
+        condition = OrgItem.contract_seq.does_not_exist() | (OrgItem.contract_seq < seq)
+        if update.previous is not None:
+            condition &= OrgItem.closed_periods == update.previous.closed_periods
+            condition &= OrgItem.opened == update.previous.opened
+        try:
+            OrgItem(org_id).update(actions=actions, condition=condition)
+        except UpdateError as e:
+            if _conditional(e):
+                raise ContractSuperseded(seq) from e
+            raise
 
     def due_by(self, day: date) -> list[str]:
         """Org ids with something due on or before `day`: a Query on the due index."""
@@ -79,6 +92,10 @@ class DynamoOrgs:
         return int(item.closed_periods or 0)
 
 
+def _conditional(e: UpdateError) -> bool:
+    return e.cause_response_code == "ConditionalCheckFailedException"
+
+
 def _org(item: OrgItem) -> Org:
     terms = json.loads(item.contract)
     return Org(
@@ -92,7 +109,7 @@ def _org(item: OrgItem) -> Org:
         ),
         late_periods=frozenset(int(k) for k in item.late_periods or ()),
         invoice_seq=int(item.invoice_seq or 0),
-        revision=Revision(int(item.usage_marks or 0), item.contract_version),
+        revision=Revision(int(item.usage_marks or 0), item.contract_version, item.contract_seq),
     )
 
 

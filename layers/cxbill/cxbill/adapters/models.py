@@ -46,6 +46,7 @@ class OrgItem(Model):
     contract = UnicodeAttribute()  # the contract JSON as uploaded (validated)
     contract_key = UnicodeAttribute(null=True)
     contract_version = UnicodeAttribute(null=True)
+    contract_seq = UnicodeAttribute(null=True)  # the upload order of the contract in force
     due_shard = UnicodeAttribute(null=True)
     next_due = UnicodeAttribute(null=True)
     due_index = DueIndex()
@@ -101,6 +102,23 @@ class UsageBatch(Model):
     upload_version = UnicodeAttribute()
 
 
+class HeldUpload(Model):
+    """A usage upload waiting for its org's first contract (or its deck) until the next daily
+    run (R-ingest-7); kept in the usage table under one partition, ordered by upload."""
+
+    class Meta:
+        table_name = "UsageTable"
+
+    pk = UnicodeAttribute(hash_key=True)  # HELD_PARTITION
+    seq = UnicodeAttribute(range_key=True)  # the upload's seq: event time, key, version
+    upload_key = UnicodeAttribute()
+    upload_version = UnicodeAttribute()
+    received_ms = NumberAttribute()
+
+
+HELD_PARTITION = "held#"
+
+
 class IngestionItem(Model):
     """R-ingest-5: one processed upload."""
 
@@ -125,6 +143,7 @@ MODELS: dict[type[Model], str] = {
     OrgItem: "orgs_table",
     LedgerItem: "ledger_table",
     UsageBatch: "usage_table",
+    HeldUpload: "usage_table",
     IngestionItem: "ingestions_table",
 }
 

@@ -27,6 +27,7 @@ class Revision:
 
     usage_marks: int = 0
     contract_version: str | None = None
+    contract_seq: str | None = None  # the upload order of the contract in force (R-ingest-7)
 
 
 @dataclass(frozen=True)

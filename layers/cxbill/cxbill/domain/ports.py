@@ -52,6 +52,12 @@ class ContractUpdate:
     state: OrgState  # unchanged, or reset by a trial's conversion (R-trial-2)
     next_due: date | None
     converted_from_trial: bool = False
+    previous: OrgState | None = None  # the bookkeeping as read (None: a new org)
+
+
+class ContractSuperseded(Exception):
+    """A contract uploaded later is already in force, or the org moved on while this one was
+    planned (R-ingest-7): nothing was written."""
 
 
 class Orgs(Protocol):
@@ -138,9 +144,21 @@ class Documents(Protocol):
 class IngestionLog(Protocol):
     """R-ingest-5: one record per processed upload."""
 
-    def seen(self, upload: Upload) -> bool: ...
+    def status(self, upload: Upload) -> str | None:
+        """The recorded status of this upload (accepted, rejected, held), if any."""
 
     def record(self, upload: Upload, entry: Mapping[str, Any]) -> None: ...
+
+
+class HeldUploads(Protocol):
+    """R-ingest-7: usage uploads waiting for their org's contract until the next daily run."""
+
+    def hold(self, upload: Upload) -> None: ...
+
+    def held_before(self, ms: int) -> list[Upload]:
+        """Every held upload whose event time is before `ms`, in upload order."""
+
+    def release(self, upload: Upload) -> None: ...
 
 
 class CloseQueue(Protocol):

@@ -1,26 +1,65 @@
-"""The daily run: find the orgs with something due by key and send one close message per
-thing due (section 9). Its work grows with what is due, never with users or usage."""
+"""The daily run: release the uploads held for it, then find the orgs with something due by
+key and send one close message per thing due (section 9). Its work grows with what is due and
+held, never with users or usage. One org failing never stops the others (R-ops-2)."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from datetime import date
 
-from ..domain.ports import CloseQueue, Orgs
+from ..domain.instants import date_ms
+from ..domain.ports import CloseQueue, HeldUploads, Orgs
 from ..domain.schedule import due_on
+from .ingest import IngestJob
+
+RUN_AT_MS = 30 * 60_000  # the schedule fires at 00:30 UTC
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DailyRun:
+    """What one run did: close messages sent, held uploads released, and what failed (those
+    are logged, counted in a metric, and retried by the next run)."""
+
+    sent: int = 0
+    released: int = 0
+    failed_orgs: list[str] = field(default_factory=list)
+    failed_uploads: list[str] = field(default_factory=list)
 
 
 class DailyJob:
-    def __init__(self, orgs: Orgs, queue: CloseQueue):
+    def __init__(self, orgs: Orgs, queue: CloseQueue, held: HeldUploads, ingest: IngestJob):
         self.orgs = orgs
         self.queue = queue
+        self.held = held
+        self.ingest = ingest
 
-    def __call__(self, today: date) -> int:
-        sent = 0
+    def __call__(self, today: date) -> DailyRun:
+        run = DailyRun()
+        self._release_held(today, run)
         for org_id in self.orgs.due_by(today):
-            org = self.orgs.get(org_id)
-            if org is None:
-                continue
-            dues = due_on(org.contract, org.state, today)
-            self.queue.send(dues, today)
-            sent += len(dues)
-        return sent
+            try:
+                run.sent += self._send_dues(org_id, today)
+            except Exception:  # a poison org: the others go on (R-ops-2)
+                log.exception("daily run failed for org %s", org_id)
+                run.failed_orgs.append(org_id)
+        return run
+
+    def _release_held(self, today: date, run: DailyRun) -> None:
+        """R-ingest-7: usage held for its org's contract is processed, or rejected, now."""
+        for upload in self.held.held_before(date_ms(today) + RUN_AT_MS):
+            try:
+                self.ingest.release(upload)
+                run.released += 1
+            except Exception:
+                log.exception("releasing held upload %s failed", upload.key)
+                run.failed_uploads.append(upload.key)
+
+    def _send_dues(self, org_id: str, today: date) -> int:
+        org = self.orgs.get(org_id)
+        if org is None:
+            return 0
+        dues = due_on(org.contract, org.state, today)
+        self.queue.send(dues, today)
+        return len(dues)

@@ -14,8 +14,10 @@ from ..domain.instants import date_ms, format_instant, ms_date
 from ..domain.money import CURRENCIES
 from ..domain.periods import billing_period, closed_periods_touched
 from ..domain.ports import (
+    ContractSuperseded,
     ContractUpdate,
     Documents,
+    HeldUploads,
     IngestionLog,
     Orgs,
     Upload,
@@ -32,15 +34,20 @@ from ..domain.usage import (
     read_usage,
 )
 
+ATTEMPTS = 3
 _CONTRACT_KEY = re.compile(r"contracts/(?P<org>[^/]+)\.json")
 _RATES_KEY = re.compile(
     r"rates/(?P<region>[a-z]{2}(-[a-z]+)+-\d)/(?P<currency>[A-Z]{3})/(?P<direction>outbound|inbound)\.csv"
 )
 
 
+class _Hold(Exception):
+    """What a usage upload waits for until the next daily run (R-ingest-7)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # accepted | rejected | received | duplicate
+    status: str  # accepted | rejected | held | duplicate
     rows: int = 0
     late_rows: int = 0
     reason: str | None = None
@@ -54,18 +61,38 @@ class IngestJob:
         uploads: Uploads,
         documents: Documents,
         ingestions: IngestionLog,
+        held: HeldUploads,
     ):
         self.orgs = orgs
         self.usage = usage
         self.uploads = uploads
         self.documents = documents
         self.ingestions = ingestions
+        self.held = held
 
     def __call__(self, upload: Upload) -> Outcome:
-        if self.ingestions.seen(upload):  # R-ingest-3: the same event twice changes nothing
+        if self.ingestions.status(upload):  # R-ingest-3: the same event twice changes nothing
             return Outcome("duplicate")
         try:
-            outcome = self._ingest(upload)
+            return self._process(upload, may_hold=True)
+        except _Hold as hold:  # R-ingest-7: waits for the next daily run
+            self.held.hold(upload)
+            outcome = Outcome("held", reason=str(hold))
+            self.ingestions.record(upload, _entry(upload, outcome, 0, None))
+            return outcome
+
+    def release(self, upload: Upload) -> Outcome:
+        """The daily run's turn for a held upload: processed now, or rejected for good."""
+        status = self.ingestions.status(upload)
+        outcome = Outcome(status) if status and status != "held" else None
+        if outcome is None:  # not finished before (a crash may have stopped a release)
+            outcome = self._process(upload, may_hold=False)
+        self.held.release(upload)
+        return outcome
+
+    def _process(self, upload: Upload, may_hold: bool) -> Outcome:
+        try:
+            outcome = self._ingest(upload, may_hold)
             report_key = None
         except Rejected as rejected:
             report_key = self._report(upload, rejected)
@@ -76,11 +103,11 @@ class IngestJob:
         self.ingestions.record(upload, _entry(upload, outcome, errors, report_key))
         return outcome
 
-    def _ingest(self, upload: Upload) -> Outcome:
+    def _ingest(self, upload: Upload, may_hold: bool) -> Outcome:
         if m := _CONTRACT_KEY.fullmatch(upload.key):
             return self._contract(upload, m["org"])
         if usage := parse_usage_key(upload.key):
-            return self._usage(upload, usage.org_id, usage.kind, usage.gzipped)
+            return self._usage(upload, usage.org_id, usage.kind, usage.gzipped, may_hold)
         if m := _RATES_KEY.fullmatch(upload.key):
             return self._deck(upload, m["region"], m["currency"], m["direction"])
         raise Rejected.one(f"unknown upload key {upload.key!r}: not a place listed in SPEC 4.1")
@@ -89,16 +116,30 @@ class IngestJob:
         if self.uploads.size(upload) > MAX_CONTRACT_BYTES:
             raise Rejected.one(f"contract is larger than {MAX_CONTRACT_BYTES} bytes")
         contract, terms = parse_contract(self.uploads.open(upload).read(), org_id)
-        existing = self.orgs.get(org_id)
-        converting = _check_change(existing, contract, upload)
-        state = existing.state if existing else OrgState()
-        if converting:  # R-trial-2: nothing of the trial is billed; periods anchor anew
-            state = OrgState(converted_from_trial=True)
-        update = ContractUpdate(
-            contract, terms, upload, state, next_due(contract, state), converting
-        )
-        self.orgs.save_contract(update)
-        return Outcome("accepted", rows=1)
+        for _attempt in range(ATTEMPTS):
+            existing = self.orgs.get(org_id)
+            in_force = existing.revision.contract_seq if existing else None
+            if in_force is not None and in_force >= upload.seq:  # R-ingest-7
+                return Outcome("accepted", rows=1, reason="a contract uploaded later is in force")
+            converting = _check_change(existing, contract, upload)
+            state = existing.state if existing else OrgState()
+            if converting:  # R-trial-2: nothing of the trial is billed; periods anchor anew
+                state = OrgState(converted_from_trial=True)
+            update = ContractUpdate(
+                contract,
+                terms,
+                upload,
+                state,
+                next_due(contract, state),
+                converting,
+                previous=existing.state if existing else None,
+            )
+            try:
+                self.orgs.save_contract(update)
+            except ContractSuperseded:
+                continue  # a later contract or a close got there first: look again
+            return Outcome("accepted", rows=1)
+        raise RuntimeError(f"{upload.key}: the org kept changing; retried later")
 
     def _deck(self, upload: Upload, region: str, currency: str, direction: str) -> Outcome:
         """R-deck-1: a deck replaces the previous one whole, for calls ingested from now on."""
@@ -108,13 +149,16 @@ class IngestJob:
         self.documents.put_deck(region, currency, direction, deck_to_json(deck))
         return Outcome("accepted", rows=len(deck.rows))
 
-    def _pricer(self, contract: Contract) -> Pricer:
-        """The org's decks in force now; a calls file without any deck is rejected."""
+    def _pricer(self, contract: Contract, may_hold: bool) -> Pricer:
+        """The org's decks in force now; a calls file without any deck waits for the next daily
+        run (its deck may be on its way, R-ingest-7), then is rejected."""
         decks = {
             direction: self.documents.get_deck(contract.region, contract.currency, direction)
             for direction in ("outbound", "inbound")
         }
         if not any(decks.values()):
+            if may_hold:
+                raise _Hold(f"no rate deck for {contract.region}/{contract.currency} yet")
             raise Rejected.one(
                 f"no rate deck for {contract.region}/{contract.currency}: calls cannot be priced "
                 "(R-deck-1)"
@@ -122,8 +166,12 @@ class IngestJob:
         outbound, inbound = (deck_from_json(d) if d else None for d in decks.values())
         return Pricer(outbound, inbound)
 
-    def _usage(self, upload: Upload, org_id: str, kind: str, gzipped: bool) -> Outcome:
+    def _usage(
+        self, upload: Upload, org_id: str, kind: str, gzipped: bool, may_hold: bool
+    ) -> Outcome:
         org = self.orgs.get(org_id)
+        if org is None and may_hold:
+            raise _Hold(f"no contract for {org_id!r} yet")
         if org is None:
             raise Rejected.one(f"unknown org {org_id!r}: no contract has been uploaded")
         expiry = trial_expiry(org.contract)
@@ -144,7 +192,7 @@ class IngestJob:
                 late.add(row.identity)
                 late_periods.update(closed_periods_touched(activation, closed, *row.span))
 
-        parse = call_parser(self._pricer(org.contract)) if kind == "calls" else None
+        parse = call_parser(self._pricer(org.contract, may_hold)) if kind == "calls" else None
         try:
             summary = read_usage(kind, self.uploads.open(upload), gzipped, keep, parse=parse)
             if summary.rows:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from ..adapters import aws
 from ..adapters.documents import S3Documents, S3Uploads
-from ..adapters.ingestions import DynamoIngestionLog
+from ..adapters.ingestions import DynamoHeldUploads, DynamoIngestionLog
 from ..adapters.ledger import DynamoLedger, DynamoOrgs
 from ..adapters.models import bind
 from ..adapters.pdf import render_invoice_pdf
@@ -39,6 +39,7 @@ class Adapters:
     uploads: S3Uploads
     documents: S3Documents
     ingestions: DynamoIngestionLog
+    held: DynamoHeldUploads
     close_queue: SqsCloseQueue
 
 
@@ -59,6 +60,7 @@ def adapters() -> Adapters:
         uploads=S3Uploads(s),
         documents=S3Documents(s),
         ingestions=DynamoIngestionLog(),
+        held=DynamoHeldUploads(),
         close_queue=SqsCloseQueue(s),
     )
 
@@ -66,7 +68,7 @@ def adapters() -> Adapters:
 @cache
 def ingest_job() -> IngestJob:
     a = adapters()
-    return IngestJob(a.orgs, a.usage, a.uploads, a.documents, a.ingestions)
+    return IngestJob(a.orgs, a.usage, a.uploads, a.documents, a.ingestions, a.held)
 
 
 @cache
@@ -78,7 +80,7 @@ def close_job() -> CloseJob:
 @cache
 def daily_job() -> DailyJob:
     a = adapters()
-    return DailyJob(a.orgs, a.close_queue)
+    return DailyJob(a.orgs, a.close_queue, a.held, ingest_job())
 
 
 @cache
