@@ -102,7 +102,8 @@ def write_outputs(
         for item in IngestionItem.query(key):
             statuses[item.status] += 1
             if item.status == "rejected":
-                _write(out / "rejections" / f"{key}.json", cloud.get_document(item.report_key))
+                # rejections/<key>.json, or rejections/_long-keys/<digest>.json (R-ingest-6)
+                _write(out / item.report_key, cloud.get_document(item.report_key))
         if key.startswith("contracts/"):
             orgs.add(key.removeprefix("contracts/").removesuffix(".json"))
         elif key.startswith("usage/"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from conftest import LICENSES, LOGINS
+from job_books import LICENSES, LOGINS
 
 FEB_1 = date(2026, 2, 1)
 CLOSE_P0 = date(2026, 2, 16)

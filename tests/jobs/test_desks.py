@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from conftest import LICENSES, LOGINS
+from job_books import LICENSES, LOGINS
 
 from cxbill.jobs.invoices import BadRequest, NotFound, parse_day, parse_range
 
@@ -89,3 +89,22 @@ def test_r_report_1_a_report_is_stored_and_handed_out_signed(closed):
 def test_an_unknown_report_is_not_found(closed):
     with pytest.raises(NotFound):
         closed.reports.generate("acme", "nope", date(2026, 1, 1), date(2026, 1, 2), NOW)
+
+
+def test_r_bill_1_an_estimate_with_nothing_billed_keeps_its_whole_shape(books):
+    books.contract(
+        commitments={},
+        currency="JPY",
+        prices={
+            "CX1": {"overage": "9000"},
+            "CX2": {"overage": "11000"},
+            "CX3": {"overage": "16000"},
+        },
+    )
+    estimate = books.desk.bill_to_date("acme", date(2026, 1, 20))
+    assert (estimate["period_start"], estimate["period_end"]) == (
+        "2026-01-15T00:00:00Z",
+        "2026-01-20T00:00:00Z",
+    )
+    assert (estimate["lines"], estimate["taxes"]) == ([], [])
+    assert (estimate["subtotal"], estimate["total"]) == ("0", "0")  # JPY has no minor units

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from conftest import ACME, LICENSES, LOGINS
+from job_books import ACME, LICENSES, LOGINS
 
 FEB_1 = date(2026, 2, 1)
 
@@ -183,3 +183,16 @@ def test_r_ingest_7_an_older_contract_processed_last_never_replaces_a_newer_one(
     assert books.ingest(Upload("contracts/acme.json", "v1", at)).status == "accepted"
 
     assert books.orgs.get("acme").terms["commitments"] == {"CX2": 9}
+
+
+def test_r_ingest_6_a_key_over_512_bytes_is_rejected_with_its_report_filed_by_digest(books):
+    import hashlib
+
+    key = "usage/acme/logins/" + "x" * 1000 + ".csv"
+    outcome = books.upload(key, LOGINS + "\n", FEB_1)
+
+    assert outcome.status == "rejected"
+    name = hashlib.sha256(key.encode()).hexdigest()
+    report = books.documents.objects[f"rejections/_long-keys/{name}.json"]
+    assert report["key"] == key
+    assert "512 bytes" in report["errors"][0]["message"]

@@ -372,9 +372,10 @@ def bill_to_date(
     adjustments: tuple[InvoiceLine, ...] = (),
     charges: tuple[InvoiceLine, ...] = (),
     charge_warnings: tuple[str, ...] = (),
-) -> Invoice | None:
+) -> Invoice:
     """R-bill-1: the close of `period` (already cut at the as-of date) with the adjustments
-    pending, without the next period's advance prepay; never stored, never numbered."""
+    pending, without the next period's advance prepay; never stored, never numbered. With
+    nothing billed yet it keeps its whole shape: no lines, zero totals."""
     invoice = period_invoice(
         contract,
         period,
@@ -384,6 +385,24 @@ def bill_to_date(
         charges=charges,
         charge_warnings=charge_warnings,
     )
-    if invoice is None or invoice.is_statement:
+    if invoice is None:
+        zero = round_money(Decimal(0), contract.currency)
+        kind = "statement" if contract.partner is not None else "estimate"
+        warnings = tuple(dict.fromkeys([*usage.warnings, *charge_warnings]))
+        return Invoice(
+            kind=kind,
+            org_id=contract.org_id,
+            issue_date=period.issue_date,
+            due_date=period.issue_date + timedelta(days=contract.payment_terms_days),
+            currency=contract.currency,
+            period_start=period.start,
+            period_end=period.end,
+            lines=(),
+            subtotal=zero,
+            taxes=(),
+            total=zero,
+            warnings=warnings,
+        )
+    if invoice.is_statement:
         return invoice
     return replace(invoice, kind="estimate")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from ..domain.usage import (
 )
 
 ATTEMPTS = 3
+MAX_KEY_BYTES = 512  # R-ingest-6: longer keys are rejected, their report filed by digest
 _CONTRACT_KEY = re.compile(r"contracts/(?P<org>[^/]+)\.json")
 _RATES_KEY = re.compile(
     r"rates/(?P<region>[a-z]{2}(-[a-z]+)+-\d)/(?P<currency>[A-Z]{3})/(?P<direction>outbound|inbound)\.csv"
@@ -104,6 +106,8 @@ class IngestJob:
         return outcome
 
     def _ingest(self, upload: Upload, may_hold: bool) -> Outcome:
+        if len(upload.key.encode()) > MAX_KEY_BYTES:  # R-ingest-6
+            raise Rejected.one(f"an upload key is at most {MAX_KEY_BYTES} bytes: {upload.key}")
         if m := _CONTRACT_KEY.fullmatch(upload.key):
             return self._contract(upload, m["org"])
         if usage := parse_usage_key(upload.key):
@@ -241,7 +245,7 @@ class IngestJob:
         }
         if rejected.more:
             report["more_errors"] = rejected.more
-        return self.documents.put_rejection(upload.key, report)
+        return self.documents.put_rejection(_report_name(upload.key), report)
 
 
 def _check_change(existing: Org | None, contract: Contract, upload: Upload) -> bool:
@@ -267,6 +271,13 @@ def _check_change(existing: Org | None, contract: Contract, upload: Upload) -> b
                     value=str(getattr(contract, field)),
                 )
     return False
+
+
+def _report_name(key: str) -> str:
+    """rejections/<key>.json, or rejections/_long-keys/<sha256 of the key>.json (R-ingest-6)."""
+    if len(key.encode()) <= MAX_KEY_BYTES:
+        return key
+    return f"_long-keys/{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _closed_through_ms(org: Org) -> int:

@@ -92,7 +92,7 @@ class InvoiceDesk:
         org, so_far = self._period_so_far(org_id, today)
         late = pending_adjustments(self.ledger, self.store, org, before=so_far.index)
         invoice = rate_period(self.store, org.contract, so_far).estimate(late.lines)
-        record = invoice.as_json() if invoice else {"lines": [], "warnings": []}
+        record = invoice.as_json()
         record.pop("number", None)
         return {
             "estimate": True,

@@ -30,7 +30,7 @@ class RatedPeriod:
             charge_warnings=self.charges.warnings,
         )
 
-    def estimate(self, adjustments: tuple[InvoiceLine, ...] = ()) -> Invoice | None:
+    def estimate(self, adjustments: tuple[InvoiceLine, ...] = ()) -> Invoice:
         """R-bill-1: the same, cut at the as-of date, without the next prepay."""
         return bill_to_date(
             self.contract,
