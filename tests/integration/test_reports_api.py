@@ -220,7 +220,10 @@ def test_resources_usage_with_stored_quantities(acme):
     )
 
 
-def test_r_report_2_billable_usage_lists_devices_from_the_window_start(acme):
+def test_r_report_2_billable_usage_lists_devices_from_the_window_start(acme, make_contract):
+    # only priced device types are billed, and listed (R-price-1): price the two used here
+    devices = {"physical_edge": {"monthly": "250.00"}, "phone": {"monthly": "4.00"}}
+    acme.upload_contract(make_contract(devices=devices), date(2026, 2, 3))
     acme.upload_on(
         date(2026, 2, 3),
         "usage/acme/devices/d1.csv",

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from cxbill.domain.charges import rate_charges
 from cxbill.domain.instants import parse_instant
+from cxbill.domain.invoice import Draft, add_license_usage
+from cxbill.domain.rating import rate_licenses
 from cxbill.domain.reports import (
     billable_usage,
     concurrent_usage,
@@ -29,6 +33,19 @@ from cxbill.domain.usage import OPEN_END, Assignment, Call, Device, ResourceUse,
 
 D = Decimal
 ACTIVATION = date(2026, 1, 15)  # periods [01-15, 02-15), [02-15, 03-15), ...
+PRICES = {  # the base contract's license and add-on prices
+    "CX1": {"prepay": "75.00", "overage": "90.00"},
+    "CX2": {"prepay": "95.00", "overage": "115.00"},
+    "CX3": {"prepay": "135.00", "overage": "160.00"},
+    "DIGITAL": {"overage": "20.00"},
+    "WEM": {"overage": "30.00"},
+}
+# Every device type priced: the contract bills (and billable_usage lists) only priced ones.
+DEVICE_PRICES = {
+    "physical_edge": {"monthly": "250.00"},
+    "virtual_edge": {"monthly": "100.00"},
+    "phone": {"monthly": "4.00"},
+}
 
 
 def ms(text: str) -> int:
@@ -149,7 +166,12 @@ def test_r_report_2_billable_usage_per_period_license_add_on_and_device_rows(mak
     ]
 
     out = billable_usage(
-        make_contract(), day("2026-02-01"), day("2026-02-20"), sessions, assignments, devices
+        make_contract(devices=DEVICE_PRICES),
+        day("2026-02-01"),
+        day("2026-02-20"),
+        sessions,
+        assignments,
+        devices,
     )
 
     assert out == lines(
@@ -176,7 +198,8 @@ def test_r_report_2_device_timestamp_is_its_first_active_instant_in_the_window(m
         device("edge-1", "physical_edge", "2026-02-08T00:00"),
         device("edge-2", "virtual_edge", "2026-01-16T00:00", "2026-02-02T12:00"),
     ]
-    out = billable_usage(make_contract(), day("2026-02-01"), day("2026-02-10"), [], [], devices)
+    contract = make_contract(devices=DEVICE_PRICES)
+    out = billable_usage(contract, day("2026-02-01"), day("2026-02-10"), [], [], devices)
     assert out == lines(
         "charge_name,entity,timestamp",
         "Physical Edge,edge-1,2026-02-03T06:00:00Z",
@@ -211,7 +234,12 @@ def test_r_report_3_billable_usage_sorted_by_charge_name_then_entity(make_contra
         device("a", "virtual_edge", "2026-02-01T00:00"),
     ]
     out = billable_usage(
-        make_contract(), day("2026-02-01"), day("2026-02-01"), sessions, assignments, devices
+        make_contract(devices=DEVICE_PRICES),
+        day("2026-02-01"),
+        day("2026-02-01"),
+        sessions,
+        assignments,
+        devices,
     )
     assert out == lines(
         "charge_name,entity,timestamp",
@@ -223,6 +251,99 @@ def test_r_report_3_billable_usage_sorted_by_charge_name_then_entity(make_contra
         "WEM Add-on,amy@x.com,2026-02-01T10:00:00Z",
         "WEM Add-on,zed@x.com,2026-02-01T08:00:00Z",
     )
+
+
+def test_r_report_2_a_device_of_a_type_without_a_price_is_not_listed(make_contract):
+    """R-price-1: a device type the contract does not price is not billed, so billable_usage
+    lists only the priced devices (the spec contract prices physical_edge alone)."""
+    devices = [
+        device("edge-1", "physical_edge", "2026-02-01T00:00"),
+        device("ph-1", "phone", "2026-02-01T00:00"),
+        device("vedge-1", "virtual_edge", "2026-02-02T00:00"),
+    ]
+    contract = make_contract(devices={"physical_edge": {"monthly": "250.00"}})
+    out = billable_usage(contract, day("2026-02-01"), day("2026-02-10"), [], [], devices)
+    assert out == lines("charge_name,entity,timestamp", "Physical Edge,edge-1,2026-02-01T00:00:00Z")
+    assert billable_usage(
+        make_contract(), day("2026-02-01"), day("2026-02-10"), [], [], devices
+    ) == (lines("charge_name,entity,timestamp"))
+
+
+def test_r_report_2_a_device_is_priced_by_its_type_in_the_period(make_contract):
+    """A device re-registered as another type bills as what it became in the period (R-dev-1):
+    listed when that type is priced, left out when it is not, whatever its earlier rows were."""
+    devices = [
+        device("a", "phone", "2026-02-01T00:00", "2026-02-05T00:00"),
+        device("a", "physical_edge", "2026-02-05T00:00"),  # became a priced type
+        device("b", "physical_edge", "2026-02-01T00:00", "2026-02-05T00:00"),
+        device("b", "phone", "2026-02-05T00:00"),  # became an unpriced type
+    ]
+    contract = make_contract(devices={"physical_edge": {"monthly": "250.00"}})
+    out = billable_usage(contract, day("2026-02-01"), day("2026-02-10"), [], [], devices)
+    assert out == lines("charge_name,entity,timestamp", "Physical Edge,a,2026-02-01T00:00:00Z")
+
+
+def test_r_report_2_an_add_on_without_a_price_is_not_listed(make_contract):
+    """R-named-3 with R-price-1: an add-on the contract does not price bills no unit, so it has
+    no row; the user's license row stays."""
+    prices = {k: v for k, v in PRICES.items() if k != "WEM"}
+    sessions = [session("u1", "2026-02-01T08:00", "2026-02-01T09:00")]
+    assignments = [assign("u1", "CX1"), assign("u1", "DIGITAL"), assign("u1", "WEM")]
+    out = billable_usage(
+        make_contract(prices=prices), day("2026-02-01"), day("2026-02-01"), sessions, assignments
+    )
+    assert out == lines(
+        "charge_name,entity,timestamp",
+        "Cloud CX 1 User,u1@x.com,2026-02-01T08:00:00Z",
+        "Digital Add-on,u1@x.com,2026-02-01T08:00:00Z",
+    )
+
+
+def test_r_report_2_a_period_lists_exactly_the_device_and_add_on_units_its_invoice_bills(
+    make_contract,
+):
+    """A range equal to a period lists what its invoice counts: as many device rows per type,
+    and add-on rows per add-on, as the invoice's quantities of those lines."""
+    contract = make_contract(
+        prices={k: v for k, v in PRICES.items() if k != "WEM"},
+        devices={"physical_edge": {"monthly": "250.00"}, "phone": {"monthly": "4.00"}},
+    )
+    period = periods_overlapping(ACTIVATION, day("2026-02-15"), day("2026-02-15"))[0]
+    sessions = [
+        session("u1", "2026-02-16T08:00", "2026-02-16T09:00"),
+        session("u2", "2026-02-17T08:00", "2026-02-17T09:00"),
+    ]
+    assignments = [
+        assign("u1", "CX1"),
+        assign("u1", "DIGITAL"),
+        assign("u1", "WEM"),
+        assign("u2", "CX2"),
+        assign("u2", "WEM"),
+    ]
+    devices = [
+        device("e1", "physical_edge", "2026-02-20T00:00"),
+        device("p1", "phone", "2026-02-01T00:00", "2026-02-16T00:00"),
+        device("p2", "phone", "2026-03-01T00:00"),
+        device("v1", "virtual_edge", "2026-02-20T00:00"),  # unpriced: a warning, no line
+    ]
+    first, last = period.start, period.end - timedelta(days=1)
+    out = billable_usage(contract, first, last, sessions, assignments, devices)
+    listed = Counter(name for name, _, _ in list(csv.reader(io.StringIO(out)))[1:])
+
+    draft = Draft()
+    add_license_usage(
+        draft, contract, period, rate_licenses(contract, period, sessions, assignments)
+    )
+    charged = (*draft.lines, *rate_charges(contract, period, [], devices, [], []).lines)
+    billed = {line.description: int(line.quantity) for line in charged}
+    assert billed == {
+        "Cloud CX 1 User": 1,
+        "Cloud CX 2 User": 1,
+        "Digital Add-on": 1,
+        "Physical Edge": 1,
+        "Phone": 2,
+    }
+    assert listed == billed
 
 
 @pytest.mark.parametrize(

@@ -171,10 +171,11 @@ def billable_usage_rows(
     devices: Iterable[Device],
 ) -> list[Row]:
     """R-report-2: what `period` bills, listed for its window (period ∩ range): each user with a
-    billable login in the window at their license line, their add-ons (R-named-3), each device
-    active in the window. What they bill (period tier, device type) is decided by the whole
-    period, as its invoice does; the timestamp is the first billable instant inside the window.
-    Rows are ordered by charge name, entity, timestamp (R-report-3)."""
+    billable login in the window at their license line, their priced add-ons (R-named-3), each
+    device of a priced type active in the window. What they bill (period tier, device type) is
+    decided by the whole period, as its invoice does, and what the contract leaves unpriced is
+    not billed (R-price-1), so it is not listed either; the timestamp is the first billable
+    instant inside the window. Rows are ordered by charge name, entity, timestamp (R-report-3)."""
     p_start, p_end = period.start_ms, period.end_ms
     r_start, r_end = range_ms(first, last)
     w_start, w_end = max(p_start, r_start), min(p_end, r_end)
@@ -191,23 +192,30 @@ def billable_usage_rows(
 
     tiers, add_ons = period_tiers(assignments, set(since), p_start, p_end)
     model = license_model(contract)
+    priced_add_ons = {a for a in ADD_ONS if contract.price(a, "overage") is not None}
     charges: list[tuple[str, str, int]] = []
     for user, at in since.items():
         tier = tiers.get(user, contract.default_tier)  # R-tier-2
         charges.append((model.line_name(tier), emails[user], at))
         if carries_add_ons(tier):
-            held_add_ons = add_ons.get(user, set())
+            held_add_ons = add_ons.get(user, set()) & priced_add_ons
             charges += [(ADD_ON_NAMES[a], emails[user], at) for a in ADD_ONS if a in held_add_ons]
-    charges += _device_charges(devices, p_start, p_end, w_start, w_end)
+    charges += _device_charges(contract, devices, p_start, p_end, w_start, w_end)
     rows = [(text(name), text(entity), at) for name, entity, at in charges]
     return [(name, entity, format_instant(at)) for name, entity, at in sorted(rows)]
 
 
 def _device_charges(
-    devices: Iterable[Device], p_start: int, p_end: int, w_start: int, w_end: int
+    contract: Contract,
+    devices: Iterable[Device],
+    p_start: int,
+    p_end: int,
+    w_start: int,
+    w_end: int,
 ) -> list[tuple[str, str, int]]:
     """R-dev-1: one charge per device id active in the window, typed by its latest row in P, from
-    max(active_from, window start) over its rows active in the window."""
+    max(active_from, window start) over its rows active in the window; a device whose type has
+    no monthly price in the contract is not billed (R-price-1) and not listed."""
     rows = list(devices)
     types = device_types(rows, p_start, p_end)
     since: dict[str, int] = {}
@@ -215,7 +223,11 @@ def _device_charges(
         if held(d.active_from_ms, d.active_to_ms, w_start, w_end):
             at = max(d.active_from_ms, w_start)
             since[d.device_id] = min(since.get(d.device_id, at), at)
-    return [(DEVICE_NAMES.get(types[i], types[i]), i, at) for i, at in since.items()]
+    return [
+        (DEVICE_NAMES.get(types[i], types[i]), i, at)
+        for i, at in since.items()
+        if contract.devices.get(types[i], {}).get("monthly") is not None
+    ]
 
 
 def billable_usage(
