@@ -37,7 +37,8 @@ def day(text: str) -> int:
 
 
 def charges(contract, period=P1, resources=(), devices=(), numbers=(), calls=()):
-    return rate_charges(contract, period, resources, devices, numbers, calls)
+    usage = {"resources": resources, "devices": devices, "numbers": numbers, "calls": calls}
+    return rate_charges(contract, period, usage)
 
 
 def priced(contract, result, period=P1) -> list[tuple[str, str, str | None, str]]:
@@ -439,7 +440,7 @@ def test_r_call_4_each_line_amount_is_the_rounded_sum_of_its_calls_costs(
     make_contract, calls, currency
 ):
     contract = make_contract(currency=currency)
-    result = rate_charges(contract, P1, [], [], [], calls)
+    result = rate_charges(contract, P1, {"calls": calls})
     in_period = [c for c in calls if P1.start_ms <= c.started_ms < P1.end_ms]
     lines = {x.product: x for x in result.lines}
     for product, line in lines.items():

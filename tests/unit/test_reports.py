@@ -334,7 +334,7 @@ def test_r_report_2_a_period_lists_exactly_the_device_and_add_on_units_its_invoi
     add_license_usage(
         draft, contract, period, rate_licenses(contract, period, sessions, assignments)
     )
-    charged = (*draft.lines, *rate_charges(contract, period, [], devices, [], []).lines)
+    charged = (*draft.lines, *rate_charges(contract, period, {"devices": devices}).lines)
     billed = {line.description: int(line.quantity) for line in charged}
     assert billed == {
         "Cloud CX 1 User": 1,

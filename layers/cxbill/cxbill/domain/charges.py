@@ -7,7 +7,7 @@ number of rows. These charges bill in ramp as after it (R-sub-1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -66,20 +66,13 @@ def _bill(
 
 
 def rate_charges(
-    contract: Contract,
-    period: BillingPeriod,
-    resources: Iterable[ResourceUse],
-    devices: Iterable[Device],
-    numbers: Iterable[PhoneNumber],
-    calls: Iterable[Call],
+    contract: Contract, period: BillingPeriod, usage: Mapping[str, Iterable]
 ) -> PeriodCharges:
-    """The resource, device, number and call lines of `period` (or of a period cut at an as-of
-    date: everything is measured over [period.start, period.end))."""
+    """The charge lines of `period` (or of a period cut at an as-of date: everything is measured
+    over [period.start, period.end)) from its usage, by kind: each kind's rule in CHARGE_RULES."""
     draft = Draft()
-    add_resources(draft, contract, period, resources)
-    add_devices(draft, contract, period, devices)
-    add_numbers(draft, contract, period, numbers)
-    add_calls(draft, contract, period, calls)
+    for kind, rule in CHARGE_RULES.items():
+        rule(draft, contract, period, usage.get(kind, ()))
     return PeriodCharges(tuple(draft.lines), tuple(draft.warnings))
 
 
@@ -260,3 +253,13 @@ def _ordered(found: dict, known: Iterable[str]) -> list[str]:
     """The keys of `found` in the order of `known`, then any others sorted."""
     first = [k for k in known if k in found]
     return first + sorted(k for k in found if k not in first)
+
+
+# How each usage kind that bills a charge becomes lines: a new billed kind adds its rule here.
+ChargeRule = Callable[[Draft, Contract, BillingPeriod, Iterable], None]
+CHARGE_RULES: dict[str, ChargeRule] = {
+    "resources": add_resources,  # R-res-1
+    "devices": add_devices,  # R-dev-1
+    "numbers": add_numbers,  # R-num-1
+    "calls": add_calls,  # R-call-2, R-call-3
+}

@@ -10,6 +10,7 @@ from ..domain.invoice import Invoice, InvoiceLine, bill_to_date, period_invoice
 from ..domain.periods import BillingPeriod
 from ..domain.ports import UsageSource
 from ..domain.rating import LicenseUsage, rate_licenses
+from ..domain.usage_kinds import USAGE_KINDS
 
 
 @dataclass(frozen=True)
@@ -43,20 +44,9 @@ class RatedPeriod:
 
 
 def rate_period(store: UsageSource, contract: Contract, period: BillingPeriod) -> RatedPeriod:
-    """Rate [period.start, period.end) from normalized usage (never the raw uploads)."""
-    org_id, start, end = contract.org_id, period.start_ms, period.end_ms
-    licenses = rate_licenses(
-        contract,
-        period,
-        store.load(org_id, "logins", start, end),
-        store.load(org_id, "licenses", start, end),
-    )
-    charges = rate_charges(
-        contract,
-        period,
-        store.load(org_id, "resources", start, end),
-        store.load(org_id, "devices", start, end),
-        store.load(org_id, "numbers", start, end),
-        store.load(org_id, "calls", start, end),
-    )
-    return RatedPeriod(contract, period, licenses, charges)
+    """Rate [period.start, period.end) from normalized usage (never the raw uploads): every
+    usage kind is read once, licenses rate logins and assignments, the charge rules the rest."""
+    start, end = period.start_ms, period.end_ms
+    usage = {kind: store.load(contract.org_id, kind, start, end) for kind in USAGE_KINDS}
+    licenses = rate_licenses(contract, period, usage["logins"], usage["licenses"])
+    return RatedPeriod(contract, period, licenses, rate_charges(contract, period, usage))
