@@ -133,6 +133,49 @@ class TestInvoiceRoutes:
         assert response["body"]["error"] == "bad_request"
         assert response["body"]["message"]
 
+    # -- R-api-4: every answer is JSON in R-api-3's shape --
+
+    @pytest.mark.parametrize(
+        ("path", "query"),
+        [
+            ("/orgs/acme/bill-to-date", {"as_of": "9999-12-31"}),
+            ("/orgs/acme/subscription", {"as_of": "1999-12-31"}),
+            ("/orgs/acme/reports/user_hours", {"from": "9999-01-01", "to": "9999-01-02"}),
+            (ACME, {"from": "2100-01-01"}),
+        ],
+    )
+    def test_r_api_4_dates_outside_the_century_are_400(self, api, path, query):
+        response = api.api(path, {"org_id": "acme", "permissions": ["billing:all"]}, query)
+        assert response["status"] == 400
+        assert response["body"]["error"] == "bad_request"
+
+    def test_r_api_4_an_overlong_invoice_number_is_404(self, api):
+        response = api.api(f"{ACME}/{'A' * 65}", {"org_id": "acme", "permissions": ["billing:all"]})
+        assert (response["status"], response["body"]["error"]) == (404, "not_found")
+
+    @pytest.mark.parametrize("permissions", [{"billing:all": True}, 7, None, [1, 2]])
+    def test_r_api_4_a_permissions_claim_that_is_no_list_holds_none(self, api, permissions):
+        response = api.api(f"{ACME}/ACME-000001", {"org_id": "acme", "permissions": permissions})
+        assert (response["status"], response["body"]["error"]) == (403, "forbidden")
+
+    def test_r_api_4_an_unknown_route_is_a_json_404(self, api):
+        response = api.api("/nowhere/at/all", {"org_id": "acme", "permissions": ["billing:all"]})
+        assert response["status"] == 404
+        assert set(response["body"]) >= {"error", "message"}
+
+    def test_r_api_4_an_unexpected_failure_is_a_json_500_with_the_request_id(
+        self, api, monkeypatch
+    ):
+        desk = wiring.invoice_desk()
+        monkeypatch.setattr(desk, "record", lambda org_id, number: 1 / 0)
+        response = api.api(
+            f"{ACME}/ACME-000001", {"org_id": "acme", "permissions": ["billing:all"]}
+        )
+        assert response["status"] == 500
+        body = response["body"]
+        assert body["error"] == "internal" and body["request_id"]
+        assert "Traceback" not in json.dumps(body) and "ZeroDivision" not in json.dumps(body)
+
     def test_r_api_3_a_range_of_366_days_is_fine(self, api):
         response = api.api(ACME, BILLING, {"from": "2026-01-01", "to": "2027-01-01"})
         assert response["status"] == 200
