@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from cxbill.domain.books import AlreadyIssued, CloseRecord, Issue, IssuedInvoice, Org, Revision
 from cxbill.domain.contract import contract_from_json
+from cxbill.domain.issuer import Issuer
 from cxbill.domain.ports import ContractSuperseded, ContractUpdate, SignedUrl, Upload
 from cxbill.domain.schedule import Due, OrgState
 from cxbill.domain.usage import FileSummary
@@ -187,6 +188,7 @@ class FakeUploads:
 class FakeDocuments:
     def __init__(self) -> None:
         self.objects: dict[str, Any] = {}
+        self.issuers: dict[str | None, dict[str, Issuer]] = {}
 
     def put_rejection(self, name: str, report: Mapping[str, Any]) -> str:
         key = f"rejections/{name}.json"
@@ -211,6 +213,33 @@ class FakeDocuments:
 
     def signed_url(self, key: str, now: datetime) -> SignedUrl:
         return SignedUrl(f"https://documents.example/{key}?signed", now + timedelta(seconds=300))
+
+    def put_issuer(self, currency: str | None, upload: Upload, issuer: Issuer) -> None:
+        """Each upload kept under its upload order (R-pdf-3, R-ingest-7)."""
+        self.issuers.setdefault(currency, {})[upload.seq] = issuer
+
+    def get_issuer(self, currency: str | None) -> Issuer | None:
+        versions = self.issuers.get(currency)
+        return versions[max(versions)] if versions else None
+
+
+class FakeEvents:
+    """The event bus: every publish in order, repeats included (a consumer drops them by id)."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any], event_id: str) -> None:
+        detail = {**detail, "event_id": event_id}
+        self.published.append({"source": "cxbill", "detail-type": detail_type, "detail": detail})
+
+    def facts(self, detail_type: str | None = None) -> list[dict[str, Any]]:
+        """The details published, each event id once, in first-published order."""
+        seen: dict[str, dict[str, Any]] = {}
+        for event in self.published:
+            if detail_type is None or event["detail-type"] == detail_type:
+                seen.setdefault(event["detail"]["event_id"], event["detail"])
+        return list(seen.values())
 
 
 class FakeIngestionLog:

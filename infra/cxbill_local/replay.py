@@ -114,6 +114,9 @@ def write_outputs(
         for item in LedgerItem.query(org_id, LedgerItem.sk.startswith("invoice#")):
             record = json.loads(item.record)
             record = {k: record[k] for k in RECORD_KEYS if k in record}
+            issuer = json.loads(item.document or "{}").get("issuer")
+            if issuer:  # R-pdf-3: the seller as it was at issue
+                record["issuer"] = issuer
             _write(
                 out / "invoices" / org_id / f"{item.number}.json",
                 json.dumps(record, indent=2, ensure_ascii=False).encode(),
@@ -126,6 +129,7 @@ def write_outputs(
             kinds[record["kind"]] += 1
             if "total" in record:
                 totals[org_id][record["currency"]] += Decimal(record["total"])
+    write_events(cloud, out / "events.jsonl")
     summary: dict = {
         "uploads": {"accepted": statuses["accepted"], "rejected": statuses["rejected"]},
         "invoices": dict(sorted(kinds.items())),
@@ -138,6 +142,27 @@ def write_outputs(
         summary["chaos"] = chaos.stats.as_json()
     _write(out / "summary.json", json.dumps(summary, indent=2).encode())
     return summary
+
+
+def write_events(cloud: LocalCloud, path: Path) -> list[dict]:
+    """R-ops-1: what the system published to its bus, one event a line in the order the bus
+    received them (read from the stand-in's tap queue, which this empties): detail type,
+    source and detail. A retried handler may publish a fact again, with the same `event_id`."""
+    events = []
+    sqs, url = cloud.sqs, cloud.stack.events_queue_url
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            event = json.loads(message["Body"])
+            events.append(
+                {k: event[k] for k in ("detail-type", "source", "detail")}
+            )
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    _write(path, lines.encode())
+    return events
 
 
 def _write(path: Path, data: bytes) -> None:

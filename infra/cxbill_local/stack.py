@@ -2,8 +2,9 @@
 
 The tables' key schemas, the buckets' names and settings and the queues' attributes are read
 from the SAM template, so the schema lives in one place: change the template and the local
-stack follows. Only the resources the code talks to are created (tables, buckets, queues and
-the upload bucket's notification); functions, the API, IAM, bucket/queue policies, log groups
+stack follows. Only the resources the code talks to are created (tables, buckets, queues, the
+event bus and the upload bucket's notification; locally each bus also gets a rule that copies
+every event to a queue, its "tap", which the replay and the tests read); functions, the API, IAM, bucket/queue policies, log groups
 and alarms are left to the real deployment. What the functions are given is the template's too:
 ``LocalStack.environment()`` resolves ``Globals.Function.Environment`` and each function's own
 ``Environment`` against the local resources.
@@ -85,6 +86,8 @@ class LocalStack:
     endpoint_url: str | None = None
     queue_arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
     tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
+    # R-ops-1: each event bus's local tap, a queue that receives every event put on the bus
+    event_taps: dict[str, str] = field(default_factory=dict)  # bus logical id -> queue URL
 
     # The resources the local runtime and the tests reach by name.
     orgs_table = property(lambda self: self.refs["OrgsTable"])
@@ -98,6 +101,8 @@ class LocalStack:
     ingest_dlq_url = property(lambda self: self.refs["IngestDeadLetterQueue"])
     close_queue_url = property(lambda self: self.refs["CloseQueue"])
     close_dlq_url = property(lambda self: self.refs["CloseDeadLetterQueue"])
+    event_bus_name = property(lambda self: self.refs["EventBus"])
+    events_queue_url = property(lambda self: self.event_taps["EventBus"])
 
     def environment(self, function: str | None = None) -> dict[str, str]:
         """What the template gives `function` (``Globals.Function.Environment`` and its own
@@ -212,6 +217,7 @@ def build_stack(
         "AWS::DynamoDB::Table": _TableCreator(client("dynamodb"), stack_name, resolve),
         "AWS::SQS::Queue": _QueueCreator(client("sqs"), stack_name, resolve),
         "AWS::S3::Bucket": _BucketCreator(client("s3"), region, resolve),
+        "AWS::Events::EventBus": _EventBusCreator(client("events"), stack_name, resolve),
     }
     # Create in dependency order without a graph: whatever names a resource not yet created
     # (a queue's RedrivePolicy naming its DLQ) waits for the next pass.
@@ -238,6 +244,13 @@ def build_stack(
                 NotificationConfiguration=_notification_api_shape(resolve(config)),
             )
 
+    # R-ops-1: every bus routed to a queue of its own that the replay and the tests read.
+    event_taps = {
+        logical_id: _tap_event_bus(client("events"), client("sqs"), resolve, logical_id)
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Events::EventBus"
+    }
+
     return LocalStack(
         region=region,
         refs=dict(resolve.refs),
@@ -255,6 +268,7 @@ def build_stack(
             for lid, r in resources.items()
             if r["Type"] == "AWS::DynamoDB::Table"
         },
+        event_taps=event_taps,
     )
 
 
@@ -375,6 +389,37 @@ def _attribute_value(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+@dataclass
+class _EventBusCreator:
+    events: Any
+    stack_name: str
+    resolve: _Resolver
+
+    def __call__(self, logical_id: str, props: dict[str, Any]) -> None:
+        props = self.resolve(props)
+        name = props.get("Name") or f"{self.stack_name}-{logical_id}"
+        arn = self.events.create_event_bus(Name=name)["EventBusArn"]
+        self.resolve.refs[logical_id] = name  # Ref of an event bus is its name
+        self.resolve.attrs[(logical_id, "Arn")] = arn
+        self.resolve.attrs[(logical_id, "Name")] = name
+
+
+def _tap_event_bus(events: Any, sqs: Any, resolve: _Resolver, logical_id: str) -> str:
+    """A local-only rule on the bus that sends every event to a queue (the queue's URL): what
+    the system published, for `cxbill replay` (OUT_DIR/events.jsonl) and the tests to read."""
+    bus = resolve.ref(logical_id)
+    url = sqs.create_queue(QueueName=f"{bus}-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    rule = f"{bus}-tap"
+    events.put_rule(
+        Name=rule, EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]})
+    )
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+    return url
 
 
 _SSE_RENAMES = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}

@@ -88,6 +88,9 @@ def differences(plain: Replayed, chaos: Replayed) -> list[str]:
     found += [f"only under chaos: {f}" for f in sorted(got - want)]
     for rel in sorted(want & got):
         a, b = (plain.out / rel).read_bytes(), (chaos.out / rel).read_bytes()
+        if rel == "events.jsonl":
+            found += _event_differences(plain, chaos)
+            continue
         if rel == "summary.json":
             sa, sb = json.loads(a), json.loads(b)
             sa.pop("chaos", None)
@@ -97,6 +100,39 @@ def differences(plain: Replayed, chaos: Replayed) -> list[str]:
             continue
         if _normalized(rel, a, plain.versions) != _normalized(rel, b, chaos.versions):
             found.append(f"differs: {rel}{_json_diff(a, b) if rel.endswith('.json') else ''}")
+    return found
+
+
+def published_facts(replayed: Replayed) -> tuple[list[str], list[str]]:
+    """R-ops-1: the facts of a replay's events.jsonl, each event id once (a retried handler may
+    publish a fact again, only with the same id and detail), as comparable text (S3 version ids
+    as ordinals, and without the event id, which hashes the version); and every id published
+    with two different details."""
+    by_id: dict[str, dict] = {}
+    clashes = []
+    for line in (replayed.out / "events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        event_id = event["detail"]["event_id"]
+        if by_id.setdefault(event_id, event) != event:
+            clashes.append(f"event id {event_id} published as {by_id[event_id]} and {event}")
+    facts = []
+    for event in by_id.values():
+        detail = dict(event["detail"])
+        del detail["event_id"]
+        key, version = detail.get("key"), detail.get("version")
+        if key in replayed.versions and version in replayed.versions[key]:
+            detail["version"] = f"<upload {replayed.versions[key].index(version) + 1} of {key}>"
+        facts.append(json.dumps({**event, "detail": detail}, sort_keys=True, ensure_ascii=False))
+    return sorted(facts), clashes
+
+
+def _event_differences(plain: Replayed, chaos: Replayed) -> list[str]:
+    (want, plain_clashes), (got, chaos_clashes) = published_facts(plain), published_facts(chaos)
+    found = [f"events.jsonl: {c}" for c in plain_clashes + chaos_clashes]
+    found += [f"events.jsonl: plain only {f}" for f in sorted(set(want) - set(got))[:5]]
+    found += [f"events.jsonl: chaos only {f}" for f in sorted(set(got) - set(want))[:5]]
+    if not found and want != got:  # the same facts, but one told twice under different ids
+        found.append("events.jsonl: a fact was published under two event ids")
     return found
 
 

@@ -8,7 +8,9 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
+from urllib.parse import quote
 
+from ..domain.issuer import Issuer
 from ..domain.ports import SignedUrl, Upload
 from .aws import clients
 from .settings import Settings
@@ -100,6 +102,29 @@ class S3Documents:
             return None
         return json.loads(body.read())
 
+    # -- the seller (R-pdf-3): one object per upload, the latest by upload order in force --
+    def put_issuer(self, currency: str | None, upload: Upload, issuer: Issuer) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=f"{_issuer_prefix(currency)}{_upload_order(upload)}.json",
+            Body=json.dumps(issuer.as_json(), ensure_ascii=False).encode(),
+            ContentType="application/json",
+        )
+
+    def get_issuer(self, currency: str | None) -> Issuer | None:
+        """The issuer of the latest upload for `currency` (None: config/issuer.json), whatever
+        order the uploads were processed in (R-ingest-7): a listing in key order."""
+        latest = None
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=_issuer_prefix(currency)
+        ):
+            for obj in page.get("Contents", []):
+                latest = obj["Key"]
+        if latest is None:
+            return None
+        body = self.s3.get_object(Bucket=self.bucket, Key=latest)["Body"].read()
+        return Issuer.from_json(json.loads(body))
+
     def signed_url(self, key: str, now: datetime) -> SignedUrl:
         """R-api-2: a GET of exactly one object, expiring after the configured seconds."""
         url = self.s3.generate_presigned_url(
@@ -109,6 +134,16 @@ class S3Documents:
         )
         expires = now + timedelta(seconds=self.url_expiry_seconds)
         return SignedUrl(url, expires.replace(microsecond=0))
+
+
+def _issuer_prefix(currency: str | None) -> str:
+    return f"config/issuer-{currency}/" if currency else "config/issuer/"
+
+
+def _upload_order(upload: Upload) -> str:
+    """`Upload.seq` as one key segment that sorts the same way: event time (fixed width), then
+    the version (the key is the same for every upload under one prefix)."""
+    return f"{upload.received_ms:015d}_{quote(upload.version, safe='')}"
 
 
 def _deck_key(region: str, currency: str, direction: str) -> str:

@@ -30,6 +30,7 @@ from ..domain.books import (
     invoice_from_json,
 )
 from ..domain.contract import contract_from_json
+from ..domain.issuer import Issuer
 from ..domain.ports import ContractSuperseded, ContractUpdate
 from ..domain.rating import Chart
 from ..domain.schedule import OrgState
@@ -243,6 +244,8 @@ def _document_json(document: InvoiceDocument) -> dict[str, Any]:
             "title": chart.title,
             "points": [[d.isoformat(), str(v)] for d, v in chart.points],
         },
+        # R-pdf-3: the seller as it was at issue (absent: none was stored then)
+        **({"issuer": document.issuer.as_json()} if document.issuer else {}),
     }
 
 
@@ -259,6 +262,7 @@ def _issued(item: LedgerItem) -> IssuedInvoice:
             chart.get("title", ""),
             tuple((date.fromisoformat(d), Decimal(v)) for d, v in chart.get("points", ())),
         ),
+        issuer=Issuer.from_json(doc["issuer"]) if doc.get("issuer") else None,
     )
     return IssuedInvoice(document, item.pdf_key, item.pdf_sha256)
 

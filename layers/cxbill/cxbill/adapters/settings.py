@@ -43,6 +43,7 @@ class Settings:
     upload_bucket: str = variable("UPLOAD_BUCKET")
     documents_bucket: str = variable("DOCUMENTS_BUCKET")
     close_queue_url: str = variable("CLOSE_QUEUE_URL")
+    event_bus_name: str = variable("EVENT_BUS_NAME")  # R-ops-1: the project's own bus
     region: str = variable(
         "AWS_REGION", "us-east-1", fallbacks=("AWS_DEFAULT_REGION",), runtime=True
     )

@@ -14,6 +14,7 @@ from typing import Any
 from .contract import Contract
 from .instants import ms_date, parse_instant
 from .invoice import Invoice, InvoiceLine, TaxLine
+from .issuer import Issuer
 from .rating import Chart
 from .schedule import OrgState
 
@@ -56,6 +57,11 @@ class InvoiceDocument:
     payment_terms_days: int
     partner: str | None = None
     chart: Chart = NO_CHART
+    issuer: Issuer | None = None  # the seller as it was at issue (R-pdf-3); None: none stored
+
+    def __post_init__(self) -> None:
+        if isinstance(self.issuer, Mapping):  # an issuer record (`Issuer.as_json`) is accepted
+            object.__setattr__(self, "issuer", Issuer.from_json(self.issuer))
 
     @classmethod
     def of(cls, contract: Contract, invoice: Invoice, chart: Chart = NO_CHART) -> InvoiceDocument:
@@ -67,6 +73,14 @@ class InvoiceDocument:
             contract.partner,
             chart,
         )
+
+    def record(self) -> dict[str, Any]:
+        """The invoice record (R-invoice-5) plus `issuer` when the invoice has a seller
+        (R-pdf-3)."""
+        record = self.invoice.as_json()
+        if self.issuer is not None:
+            record["issuer"] = self.issuer.as_json()
+        return record
 
 
 @dataclass(frozen=True)

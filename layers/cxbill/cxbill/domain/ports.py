@@ -13,6 +13,7 @@ from typing import IO, Any, Protocol
 
 from .books import CloseRecord, Issue, IssuedInvoice, Org
 from .contract import Contract
+from .issuer import Issuer
 from .schedule import Due, OrgState
 from .usage import FileSummary, UsageRow
 
@@ -139,6 +140,21 @@ class Documents(Protocol):
     def get_deck(self, region: str, currency: str, direction: str) -> Mapping | None: ...
 
     def signed_url(self, key: str, now: datetime) -> SignedUrl: ...
+
+    # -- the seller (R-pdf-3): each upload kept under its upload order; the latest one wins --
+    def put_issuer(self, currency: str | None, upload: Upload, issuer: Issuer) -> None:
+        """Keep `issuer` as uploaded by `upload` (`currency`: None for config/issuer.json)."""
+
+    def get_issuer(self, currency: str | None) -> Issuer | None:
+        """The issuer of the latest upload (by `Upload.seq`) for `currency`, or None."""
+
+
+class Events(Protocol):
+    """The project's event bus (R-ops-1): source `cxbill`, one detail type per fact."""
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any], event_id: str) -> None:
+        """Publish one fact. `event_id` is the fact's own (the same fact always has the same
+        id, carried in the detail), so a consumer drops a repeat after a retried handler."""
 
 
 class IngestionLog(Protocol):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -16,9 +17,11 @@ from ..domain.books import (
     Issue,
     Org,
 )
+from ..domain.events import invoice_issued, invoice_pdf_ready
 from ..domain.invoice import Invoice, one_time_invoice, opening_invoice
+from ..domain.issuer import issuer_in_force
 from ..domain.periods import billing_period
-from ..domain.ports import Documents, Ledger, Orgs, UsageSource
+from ..domain.ports import Documents, Events, Ledger, Orgs, UsageSource
 from ..domain.rating import Chart
 from ..domain.schedule import Due, OrgState, next_due, unbilled_charges
 from .adjustments import pending_adjustments, period_close_record
@@ -27,6 +30,9 @@ from .usage import rate_period
 ATTEMPTS = 3
 
 Renderer = Callable[[InvoiceDocument], bytes]
+# Told of each invoice issued without a seller (R-pdf-3: the operator's alarm counts them).
+MissingIssuer = Callable[[InvoiceDocument], None]
+log = logging.getLogger(__name__)
 
 
 class OutOfOrder(Exception):
@@ -35,13 +41,22 @@ class OutOfOrder(Exception):
 
 class CloseJob:
     def __init__(
-        self, orgs: Orgs, ledger: Ledger, usage: UsageSource, documents: Documents, render: Renderer
+        self,
+        orgs: Orgs,
+        ledger: Ledger,
+        usage: UsageSource,
+        documents: Documents,
+        render: Renderer,
+        events: Events | None = None,
+        missing_issuer: MissingIssuer | None = None,
     ):
         self.orgs = orgs
         self.ledger = ledger
         self.usage = usage
         self.documents = documents
         self.render = render
+        self.events = events
+        self.missing_issuer = missing_issuer
 
     def close_message(self, message: dict) -> str | None:
         """A close queue message's body (`Due.as_message`)."""
@@ -55,6 +70,7 @@ class CloseJob:
             issue = self.plan(org, due) if org else None
             if org is None or issue is None:  # nothing (left) to issue
                 break
+            issue = self._with_issuer(issue)
             try:
                 self.ledger.issue(org, issue)
             except AlreadyIssued:
@@ -107,14 +123,45 @@ class CloseJob:
         billed = replace(state, billed_charges=state.billed_charges | set(identities))
         return _issue(org, key, one_time_invoice(org.contract, day, charges), billed)
 
+    def _with_issuer(self, issue: Issue) -> Issue:
+        """R-pdf-3: the seller in force for the invoice's currency, copied into its document so
+        a re-render years later shows the seller as it was. None stored: issued without one,
+        and the operator is told (a warning and a metric), not the customer."""
+        document = issue.document
+        if document is None:
+            return issue
+        issuer = issuer_in_force(document.invoice.currency, self.documents.get_issuer)
+        if issuer is None:
+            log.warning(
+                "invoice %s issued without a seller: no config/issuer.json (or issuer-%s.json) "
+                "serves %s (R-pdf-3)",
+                document.invoice.number,
+                document.invoice.currency,
+                document.invoice.currency,
+            )
+            if self.missing_issuer is not None:
+                self.missing_issuer(document)
+            return issue
+        return replace(issue, document=replace(document, issuer=issuer.for_invoice()))
+
     def render_pdfs(self, org_id: str, day: date) -> None:
-        """Render every invoice issued on `day` that has no PDF yet (a retry finishes the job)."""
+        """Render every invoice issued on `day` that has no PDF yet (a retry finishes the job).
+
+        R-ops-1: `invoice.issued` and `invoice.pdf_ready` are published before the PDF is
+        attached, so a crash anywhere before that publishes both again on the retry, with the
+        same event ids; once attached, the invoice is done and nothing is published again."""
         for issued in self.ledger.issued_on(org_id, day):
             if issued.pdf_key:
                 continue
             number = issued.invoice.number
+            self._publish(*invoice_issued(issued.invoice))
             key, sha = self.documents.put_pdf(org_id, number, self.render(issued.document))
+            self._publish(*invoice_pdf_ready(org_id, number, key, sha))
             self.ledger.attach_pdf(org_id, number, key, sha)
+
+    def _publish(self, detail_type: str, detail: dict, event_id: str) -> None:
+        if self.events is not None:
+            self.events.publish(detail_type, detail, event_id)
 
 
 def _issue(

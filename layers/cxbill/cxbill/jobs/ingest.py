@@ -11,13 +11,16 @@ from datetime import UTC, datetime
 from ..domain.books import Org
 from ..domain.contract import MAX_CONTRACT_BYTES, Contract, parse_contract
 from ..domain.decks import Pricer, deck_from_json, deck_to_json, read_deck
+from ..domain.events import upload_fact
 from ..domain.instants import date_ms, format_instant, ms_date
+from ..domain.issuer import ISSUER_KEY, MAX_ISSUER_BYTES, parse_issuer
 from ..domain.money import CURRENCIES
 from ..domain.periods import billing_period, closed_periods_touched
 from ..domain.ports import (
     ContractSuperseded,
     ContractUpdate,
     Documents,
+    Events,
     HeldUploads,
     IngestionLog,
     Orgs,
@@ -64,6 +67,7 @@ class IngestJob:
         documents: Documents,
         ingestions: IngestionLog,
         held: HeldUploads,
+        events: Events | None = None,
     ):
         self.orgs = orgs
         self.usage = usage
@@ -71,6 +75,7 @@ class IngestJob:
         self.documents = documents
         self.ingestions = ingestions
         self.held = held
+        self.events = events
 
     def __call__(self, upload: Upload) -> Outcome:
         if self.ingestions.status(upload):  # R-ingest-3: the same event twice changes nothing
@@ -102,8 +107,30 @@ class IngestJob:
             errors = len(rejected.problems) + rejected.more
         else:
             errors = 0
-        self.ingestions.record(upload, _entry(upload, outcome, errors, report_key))
+        entry = _entry(upload, outcome, errors, report_key)
+        # R-ops-1: published before the record, so a crash in between publishes again on the
+        # retry, with the same event id; once recorded, the upload is never processed again.
+        self._publish(upload, entry)
+        self.ingestions.record(upload, entry)
         return outcome
+
+    def _publish(self, upload: Upload, entry: dict) -> None:
+        if self.events is None or entry["status"] not in ("accepted", "rejected"):
+            return
+        contract = _CONTRACT_KEY.fullmatch(upload.key)
+        fact = upload_fact(
+            entry["status"],
+            upload.key,
+            upload.version,
+            entry["received_at"],
+            entry["org_id"] or (contract["org"] if contract else None),
+            entry["rows"],
+            entry["late_rows"],
+            entry["errors"],
+            entry["reason"],
+            entry["report_key"],
+        )
+        self.events.publish(*fact)
 
     def _ingest(self, upload: Upload, may_hold: bool) -> Outcome:
         if len(upload.key.encode()) > MAX_KEY_BYTES:  # R-ingest-6
@@ -114,6 +141,8 @@ class IngestJob:
             return self._usage(upload, usage.org_id, usage.kind, usage.gzipped, may_hold)
         if m := _RATES_KEY.fullmatch(upload.key):
             return self._deck(upload, m["region"], m["currency"], m["direction"])
+        if m := ISSUER_KEY.fullmatch(upload.key):
+            return self._issuer(upload, m["currency"])
         raise Rejected.one(f"unknown upload key {upload.key!r}: not a place listed in SPEC 4.1")
 
     def _contract(self, upload: Upload, org_id: str) -> Outcome:
@@ -144,6 +173,15 @@ class IngestJob:
                 continue  # a later contract or a close got there first: look again
             return Outcome("accepted", rows=1)
         raise RuntimeError(f"{upload.key}: the org kept changing; retried later")
+
+    def _issuer(self, upload: Upload, currency: str | None) -> Outcome:
+        """R-pdf-3: the seller on invoices issued from now on (per currency, or in general);
+        kept under its upload order, so the latest upload wins whichever is processed last."""
+        if self.uploads.size(upload) > MAX_ISSUER_BYTES:
+            raise Rejected.one(f"an issuer file is at most {MAX_ISSUER_BYTES} bytes")
+        issuer = parse_issuer(self.uploads.open(upload).read(), currency)
+        self.documents.put_issuer(currency, upload, issuer)
+        return Outcome("accepted", rows=1)
 
     def _deck(self, upload: Upload, region: str, currency: str, direction: str) -> Outcome:
         """R-deck-1: a deck replaces the previous one whole, for calls ingested from now on."""

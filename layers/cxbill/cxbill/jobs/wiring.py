@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -15,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from ..adapters import aws
 from ..adapters.documents import S3Documents, S3Uploads
+from ..adapters.events import EventBridgeEvents
 from ..adapters.ingestions import DynamoHeldUploads, DynamoIngestionLog
 from ..adapters.ledger import DynamoLedger, DynamoOrgs
 from ..adapters.models import bind
@@ -22,6 +26,7 @@ from ..adapters.pdf import render_invoice_pdf
 from ..adapters.queues import SqsCloseQueue
 from ..adapters.settings import Settings
 from ..adapters.usage_store import S3UsageStore
+from ..domain.books import InvoiceDocument
 from .close import CloseJob
 from .daily import DailyJob
 from .ingest import IngestJob
@@ -41,6 +46,7 @@ class Adapters:
     ingestions: DynamoIngestionLog
     held: DynamoHeldUploads
     close_queue: SqsCloseQueue
+    events: EventBridgeEvents
 
 
 @cache
@@ -62,19 +68,37 @@ def adapters() -> Adapters:
         ingestions=DynamoIngestionLog(),
         held=DynamoHeldUploads(),
         close_queue=SqsCloseQueue(s),
+        events=EventBridgeEvents(s),
     )
 
 
 @cache
 def ingest_job() -> IngestJob:
     a = adapters()
-    return IngestJob(a.orgs, a.usage, a.uploads, a.documents, a.ingestions, a.held)
+    return IngestJob(a.orgs, a.usage, a.uploads, a.documents, a.ingestions, a.held, a.events)
 
 
 @cache
 def close_job() -> CloseJob:
     a = adapters()
-    return CloseJob(a.orgs, a.ledger, a.usage, a.documents, render_invoice_pdf)
+    return CloseJob(
+        a.orgs,
+        a.ledger,
+        a.usage,
+        a.documents,
+        render_invoice_pdf,
+        a.events,
+        count_invoice_without_issuer,
+    )
+
+
+def count_invoice_without_issuer(_document: InvoiceDocument) -> None:
+    """R-pdf-3: the operator's metric cxbill/InvoicesWithoutIssuer (alarmed in the template)."""
+    if is_metrics_disabled():
+        return
+    metrics = Metrics(namespace="cxbill")
+    metrics.add_metric(name="InvoicesWithoutIssuer", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
 
 
 @cache
