@@ -66,10 +66,9 @@ class FakeOrgs:
             row.state = OrgState(converted_from_trial=True)
         row.next_due = update.next_due
 
-    def due_by(self, day: date) -> list[str]:
-        return sorted(
-            org_id for org_id, row in self.rows.items() if row.next_due and row.next_due <= day
-        )
+    def due_by(self, day: date) -> list[tuple[str, date]]:
+        due = [(row.next_due, org_id) for org_id, row in self.rows.items() if row.next_due]
+        return [(org_id, when) for when, org_id in sorted(due) if when <= day]
 
     def note_usage(self, org_id: str, late: set[int]) -> int:
         row = self.rows[org_id]
@@ -122,6 +121,9 @@ class FakeLedger:
             if org == org_id and first <= issued.invoice.issue_date <= last
         ]
         return sorted(found, key=lambda i: (i.invoice.issue_date, i.invoice.number), reverse=True)
+
+    def pdf_pending(self) -> list[IssuedInvoice]:
+        return [issued for issued in self.invoices.values() if not issued.pdf_key]
 
     def attach_pdf(self, org_id: str, number: str, key: str, sha256: str) -> None:
         issued = self.invoices[(org_id, number)]
@@ -184,6 +186,9 @@ class FakeUploads:
     def open(self, upload: Upload) -> IO[bytes]:
         return io.BytesIO(self.objects[(upload.key, upload.version)])
 
+    def versions(self, prefix: str) -> list[tuple[str, str]]:
+        return [(key, version) for key, version in self.objects if key.startswith(prefix)]
+
 
 class FakeDocuments:
     def __init__(self) -> None:
@@ -205,11 +210,17 @@ class FakeDocuments:
         self.objects[key] = csv.read()
         return key
 
-    def put_deck(self, region: str, currency: str, direction: str, deck: Mapping) -> None:
-        self.objects[f"decks/{region}/{currency}/{direction}.json"] = dict(deck)
+    def put_deck(
+        self, region: str, currency: str, direction: str, seq: str, deck: Mapping
+    ) -> None:
+        self.objects[f"decks/{region}/{currency}/{direction}/{seq}"] = dict(deck)
 
-    def get_deck(self, region: str, currency: str, direction: str) -> Mapping | None:
-        return self.objects.get(f"decks/{region}/{currency}/{direction}.json")
+    def get_deck(
+        self, region: str, currency: str, direction: str, before: str
+    ) -> Mapping | None:
+        prefix = f"decks/{region}/{currency}/{direction}/"
+        seqs = [k for k in self.objects if k.startswith(prefix) and k[len(prefix) :] < before]
+        return self.objects[max(seqs)] if seqs else None
 
     def signed_url(self, key: str, now: datetime) -> SignedUrl:
         return SignedUrl(f"https://documents.example/{key}?signed", now + timedelta(seconds=300))

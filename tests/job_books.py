@@ -69,7 +69,7 @@ class Books:
             self.orgs, self.usage, self.uploads, self.documents, self.ingestions, self.held
         )
         self.close = CloseJob(self.orgs, self.ledger, self.usage, self.documents, fake_render)
-        self.daily = DailyJob(self.orgs, self.queue, self.held, self.ingest)
+        self.daily = DailyJob(self.orgs, self.ledger, self.queue, self.held, self.ingest)
         self.desk = InvoiceDesk(self.orgs, self.ledger, self.usage, self.documents)
         self.reports = ReportDesk(self.orgs, self.usage, self.documents)
         self._n = 0

@@ -24,4 +24,8 @@ def handler(event: dict, context) -> dict:
     metrics.add_metric(name="HeldUploadsReleased", unit=MetricUnit.Count, value=run.released)
     failed = len(run.failed_orgs) + len(run.failed_uploads)
     metrics.add_metric(name="DailyRunFailures", unit=MetricUnit.Count, value=failed)
+    metrics.add_metric(name="PdfRepairsRequested", unit=MetricUnit.Count, value=run.pdf_repairs)
+    # the template's alarm fires past 24 h: an org whose close keeps failing
+    waited = (today - run.oldest_due).days * 24 if run.oldest_due else 0
+    metrics.add_metric(name="OldestDueCloseAgeHours", unit=MetricUnit.Count, value=waited)
     return {"date": today.isoformat(), "close_messages": run.sent, "failed": failed}

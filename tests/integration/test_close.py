@@ -245,3 +245,26 @@ def test_r_pdf_5_invoice_pdfs_are_write_once_under_compliance_lock(with_usage):
     assert head["ObjectLockMode"] == "COMPLIANCE"
     years = head["ObjectLockRetainUntilDate"].year - date.today().year
     assert years == 10  # the template's InvoiceRetentionYears default
+
+
+def test_r_ops_2_a_pdf_dead_lettered_by_the_close_is_rendered_by_the_next_daily_run(
+    with_usage, monkeypatch
+):
+    job = wiring.close_job()
+    render = job.render
+
+    def broken(doc):
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr(job, "render", broken)
+    with_usage.run_daily(date(2026, 4, 11))
+    assert len(with_usage.dead_letters) == 1  # the close message, after its retries
+    (item,) = with_usage.ledger("acme")
+    assert (item.number, item.pdf_key) == ("ACME-000001", None)
+
+    monkeypatch.setattr(job, "render", render)
+    with_usage.run_daily(date(2026, 4, 12))
+
+    (item,) = with_usage.ledger("acme")
+    assert item.pdf_key == "invoices/acme/ACME-000001.pdf"
+    assert item.pdf_pending is None  # off the pending index

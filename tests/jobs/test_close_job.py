@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from decimal import Decimal
 
@@ -128,3 +129,27 @@ def test_r_ops_2_a_poison_org_never_stops_the_others(books, monkeypatch):
 
     assert run.failed_orgs == ["acme"]
     assert [m["org_id"] for m in books.queue.sent] == ["bravo"]
+
+
+def test_r_ops_2_the_daily_run_asks_again_for_a_pdf_that_was_never_stored(books, monkeypatch):
+    books.contract()
+    _usage(books)
+    render = books.close.render
+    monkeypatch.setattr(books.close, "render", lambda doc: 1 / 0)
+    books.daily(CLOSE_P0)
+    (message,) = books.queue.sent
+    with contextlib.suppress(ZeroDivisionError):  # a poison render: dead-lettered
+        books.close.close_message(message)  # the record is written, the PDF is not
+    assert books.ledger.invoice("acme", "ACME-000001").pdf_key is None
+
+    monkeypatch.setattr(books.close, "render", render)
+    assert books.run_daily(date(2026, 2, 17)) == [None]  # a "pdf" message: nothing issued
+
+    assert books.ledger.invoice("acme", "ACME-000001").pdf_key == "invoices/acme/ACME-000001.pdf"
+    assert books.queue.sent[0]["kind"] == "pdf"
+
+
+def test_r_ops_2_the_daily_run_reports_how_long_the_oldest_due_org_has_waited(books):
+    books.contract()
+    run = books.daily(date(2026, 2, 18))
+    assert run.oldest_due == date(2026, 2, 16)

@@ -196,3 +196,52 @@ def test_r_ingest_6_a_key_over_512_bytes_is_rejected_with_its_report_filed_by_di
     report = books.documents.objects[f"rejections/_long-keys/{name}.json"]
     assert report["key"] == key
     assert "512 bytes" in report["errors"][0]["message"]
+
+
+DECK = "prefix,country,service,rate_per_minute,min_s,increment_s\n1,US,outbound,{rate},0,60\n"
+CALLS = "call_id,started_at,direction,origin,destination,duration_s\n"
+CALL = "c1,2026-01-20T10:00:00Z,outbound,+15550000001,+15550000002,60\n"
+
+
+def _deck(books, version: str, rate: str, at_ms: int):
+    from cxbill.domain.ports import Upload
+
+    key = "rates/us-east-1/USD/outbound.csv"
+    books.uploads.put(key, DECK.format(rate=rate), version)
+    return books.ingest(Upload(key, version, at_ms))
+
+
+def _calls(books, at_ms: int):
+    from cxbill.domain.ports import Upload
+
+    key = "usage/acme/calls/jan.csv"
+    books.uploads.put(key, CALLS + CALL, "c1")
+    return books.ingest(Upload(key, "c1", at_ms))
+
+
+def test_r_ingest_7_calls_are_priced_with_the_deck_uploaded_last_before_them(books):
+    from cxbill.domain.instants import date_ms
+
+    books.contract()
+    day = date_ms(date(2026, 1, 21))
+    _deck(books, "d2", "0.0200", day + 30)  # a later deck, processed first
+    _deck(books, "d1", "0.0100", day + 10)
+    assert _calls(books, day + 20).status == "accepted"  # uploaded between the two decks
+
+    (call,) = books.usage.load("acme", "calls", 0, 2**62)
+    assert call.rate_per_minute == Decimal("0.0100")
+
+
+def test_r_ingest_7_calls_delivered_before_their_deck_wait_for_the_daily_run(books):
+    from cxbill.domain.instants import date_ms
+
+    books.contract()
+    day = date_ms(date(2026, 1, 21))
+    books.uploads.put("rates/us-east-1/USD/outbound.csv", DECK.format(rate="0.0100"), "d1")
+    assert _calls(books, day + 20).status == "held"  # the deck's event is not processed yet
+    _deck(books, "d1", "0.0100", day + 10)
+
+    books.daily(date(2026, 1, 21))
+
+    (call,) = books.usage.load("acme", "calls", 0, 2**62)
+    assert (call.rate_per_minute, call.cost) == (Decimal("0.0100"), Decimal("0.0100"))

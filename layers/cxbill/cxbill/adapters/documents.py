@@ -26,6 +26,15 @@ class S3Uploads:
     def size(self, upload: Upload) -> int:
         return int(self.s3.head_object(**self._where(upload))["ContentLength"])
 
+    def versions(self, prefix: str) -> list[tuple[str, str]]:
+        """(key, version) of every object version under `prefix`."""
+        found = []
+        for page in self.s3.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            found += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
+        return found
+
     def open(self, upload: Upload) -> IO[bytes]:
         return self.s3.get_object(**self._where(upload))["Body"]
 
@@ -84,23 +93,32 @@ class S3Documents:
         self.s3.upload_fileobj(csv, self.bucket, key, ExtraArgs=extra)
         return key
 
-    # -- rate decks: one object per region, currency and direction, replaced whole (R-deck-1) --
-    def put_deck(self, region: str, currency: str, direction: str, deck: Mapping) -> None:
+    # -- rate decks: one object per upload, the latest before a calls file prices it (R-deck-1) --
+    def put_deck(
+        self, region: str, currency: str, direction: str, seq: str, deck: Mapping
+    ) -> None:
         self.s3.put_object(
             Bucket=self.bucket,
-            Key=_deck_key(region, currency, direction),
+            Key=f"{_deck_prefix(region, currency, direction)}{_path_safe(seq)}.json",
             Body=json.dumps(deck).encode(),
             ContentType="application/json",
         )
 
-    def get_deck(self, region: str, currency: str, direction: str) -> dict | None:
-        try:
-            body = self.s3.get_object(
-                Bucket=self.bucket, Key=_deck_key(region, currency, direction)
-            )["Body"]
-        except self.s3.exceptions.NoSuchKey:
+    def get_deck(self, region: str, currency: str, direction: str, before: str) -> dict | None:
+        """The deck uploaded last before `before` (an upload seq), whatever order the uploads
+        were processed in (R-ingest-7): a strongly consistent listing, in key order."""
+        prefix = _deck_prefix(region, currency, direction)
+        limit = f"{prefix}{_path_safe(before)}"
+        latest = None
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for obj in page.get("Contents", []):
+                if obj["Key"].removesuffix(".json") < limit:
+                    latest = obj["Key"]
+        if latest is None:
             return None
-        return json.loads(body.read())
+        return json.loads(self.s3.get_object(Bucket=self.bucket, Key=latest)["Body"].read())
 
     # -- the seller (R-pdf-3): one object per upload, the latest by upload order in force --
     def put_issuer(self, currency: str | None, upload: Upload, issuer: Issuer) -> None:
@@ -146,5 +164,10 @@ def _upload_order(upload: Upload) -> str:
     return f"{upload.received_ms:015d}_{quote(upload.version, safe='')}"
 
 
-def _deck_key(region: str, currency: str, direction: str) -> str:
-    return f"decks/{region}/{currency}/{direction}.json"
+def _deck_prefix(region: str, currency: str, direction: str) -> str:
+    return f"decks/{region}/{currency}/{direction}/"
+
+
+def _path_safe(seq: str) -> str:
+    """An upload seq as one key segment that still sorts in upload order."""
+    return seq.replace("/", "|")

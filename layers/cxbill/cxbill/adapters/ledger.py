@@ -34,7 +34,7 @@ from ..domain.issuer import Issuer
 from ..domain.ports import ContractSuperseded, ContractUpdate
 from ..domain.rating import Chart
 from ..domain.schedule import OrgState
-from .models import DUE_SHARD, LedgerItem, OrgItem
+from .models import DUE_SHARD, PDF_PENDING, LedgerItem, OrgItem
 from .settings import Settings
 
 
@@ -77,10 +77,10 @@ class DynamoOrgs:
                 raise ContractSuperseded(seq) from e
             raise
 
-    def due_by(self, day: date) -> list[str]:
-        """Org ids with something due on or before `day`: a Query on the due index."""
+    def due_by(self, day: date) -> list[tuple[str, date]]:
+        """Orgs with something due on or before `day`, oldest first: a Query on the due index."""
         return [
-            item.org_id
+            (item.org_id, date.fromisoformat(item.next_due))
             for item in OrgItem.due_index.query(DUE_SHARD, OrgItem.next_due <= day.isoformat())
         ]
 
@@ -181,9 +181,19 @@ class DynamoLedger:
 
     def attach_pdf(self, org_id: str, number: str, key: str, sha256: str) -> None:
         LedgerItem(org_id, f"invoice#{number}").update(
-            actions=[LedgerItem.pdf_key.set(key), LedgerItem.pdf_sha256.set(sha256)],
+            actions=[
+                LedgerItem.pdf_key.set(key),
+                LedgerItem.pdf_sha256.set(sha256),
+                LedgerItem.pdf_pending.remove(),
+            ],
             condition=LedgerItem.sk.exists(),
         )
+
+    def pdf_pending(self) -> list[IssuedInvoice]:
+        """Issued invoices still without a PDF: a Query on the sparse pending index."""
+        keys = LedgerItem.by_pdf_pending.query(PDF_PENDING)
+        found = (self.invoice(k.org_id, k.sk.removeprefix("invoice#")) for k in keys)
+        return [issued for issued in found if issued is not None and not issued.pdf_key]
 
 
 def _bookkeeping(org: Org, issue: Issue, issued: bool) -> list[Action]:
@@ -229,6 +239,7 @@ def _invoice_item(document: InvoiceDocument) -> LedgerItem:
         issue_date=invoice.issue_date.isoformat(),
         record=json.dumps(invoice.as_json()),
         document=json.dumps(_document_json(document)),
+        pdf_pending=PDF_PENDING,
         issued_at=_now(),
     )
 

@@ -68,6 +68,20 @@ class IssueDateIndex(LocalSecondaryIndex):
     issue_date = UnicodeAttribute(range_key=True)
 
 
+class PdfPendingIndex(GlobalSecondaryIndex):
+    """Issued invoices whose PDF is not stored yet (sparse): the daily run's repair Query."""
+
+    class Meta:
+        index_name = "pdf-pending-index"
+        projection = KeysOnlyProjection()
+
+    pdf_pending = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+PDF_PENDING = "pending"
+
+
 class LedgerItem(Model):
     """An issued invoice (`invoice#<number>`) or the record of a close (`close#<due key>`)."""
 
@@ -81,6 +95,8 @@ class LedgerItem(Model):
     record = UnicodeAttribute(null=True)  # R-invoice-5 JSON
     document = UnicodeAttribute(null=True)  # what the PDF shows beyond the record (address, chart)
     pdf_key = UnicodeAttribute(null=True)
+    pdf_pending = UnicodeAttribute(null=True)  # PDF_PENDING until the PDF is attached
+    by_pdf_pending = PdfPendingIndex()
     pdf_sha256 = UnicodeAttribute(null=True)
     number = UnicodeAttribute(null=True)
     issued_at = UnicodeAttribute(null=True)

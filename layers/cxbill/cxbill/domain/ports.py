@@ -67,8 +67,9 @@ class Orgs(Protocol):
 
     def save_contract(self, update: ContractUpdate) -> None: ...
 
-    def due_by(self, day: date) -> list[str]:
-        """Ids of the orgs with something due on or before `day` (by key, never a Scan)."""
+    def due_by(self, day: date) -> list[tuple[str, date]]:
+        """The orgs with something due on or before `day`, and since when (by key, never a
+        Scan), oldest first."""
 
     def note_usage(self, org_id: str, late: set[int]) -> int:
         """Count a stored batch and mark `late` periods; returns how many periods are closed."""
@@ -87,6 +88,9 @@ class Ledger(Protocol):
     def issued_between(self, org_id: str, first: date, last: date) -> list[IssuedInvoice]: ...
 
     def attach_pdf(self, org_id: str, number: str, key: str, sha256: str) -> None: ...
+
+    def pdf_pending(self) -> list[IssuedInvoice]:
+        """Every issued invoice still without a PDF (by key, never a Scan)."""
 
 
 class Spool(Protocol):
@@ -122,6 +126,9 @@ class Uploads(Protocol):
     def open(self, upload: Upload) -> IO[bytes]:
         """The upload's bytes as a stream: never read into memory whole."""
 
+    def versions(self, prefix: str) -> list[tuple[str, str]]:
+        """(key, version) of every object version under `prefix`."""
+
 
 class Documents(Protocol):
     """The documents bucket: rejection reports, invoice PDFs, usage reports, rate decks."""
@@ -135,9 +142,15 @@ class Documents(Protocol):
         self, org_id: str, report: str, first: date, last: date, csv: IO[bytes]
     ) -> str: ...
 
-    def put_deck(self, region: str, currency: str, direction: str, deck: Mapping) -> None: ...
+    def put_deck(
+        self, region: str, currency: str, direction: str, seq: str, deck: Mapping
+    ) -> None:
+        """Store the deck of the upload `seq`; every upload keeps its own."""
 
-    def get_deck(self, region: str, currency: str, direction: str) -> Mapping | None: ...
+    def get_deck(
+        self, region: str, currency: str, direction: str, before: str
+    ) -> Mapping | None:
+        """The deck uploaded last before the upload `before` (upload order, R-ingest-7)."""
 
     def signed_url(self, key: str, now: datetime) -> SignedUrl: ...
 

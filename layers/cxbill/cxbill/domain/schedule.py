@@ -32,7 +32,7 @@ class Due:
     """One thing to issue: a close message's body."""
 
     org_id: str
-    kind: str  # "opening" | "one_time" | "period"
+    kind: str  # "opening" | "one_time" | "period" | "pdf" (render what a day still lacks)
     issue_date: date
     period_index: int | None = None
 
@@ -51,7 +51,7 @@ class Due:
 
     @property
     def order(self) -> tuple:
-        return self.issue_date, KIND_ORDER[self.kind]
+        return self.issue_date, KIND_ORDER.get(self.kind, len(KIND_ORDER))
 
     def as_message(self, run_date: date) -> dict:
         return {

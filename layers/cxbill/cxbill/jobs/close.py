@@ -89,6 +89,8 @@ class CloseJob:
             return self._plan_period(org, due.key, due.period_index)
         if due.kind == "opening":
             return self._plan_opening(org, due.key)
+        if due.kind == "pdf":  # nothing to issue: the day's PDFs are rendered below
+            return None
         return self._plan_one_time(org, due)
 
     def _plan_period(self, org: Org, key: str, k: int) -> Issue | None:

@@ -188,14 +188,18 @@ class IngestJob:
         if currency not in CURRENCIES:
             raise Rejected.one(f"rate decks are per accepted currency, not {currency!r}")
         deck = read_deck(self.uploads.open(upload), direction)
-        self.documents.put_deck(region, currency, direction, deck_to_json(deck))
+        self.documents.put_deck(region, currency, direction, upload.seq, deck_to_json(deck))
         return Outcome("accepted", rows=len(deck.rows))
 
-    def _pricer(self, contract: Contract, may_hold: bool) -> Pricer:
-        """The org's decks in force now; a calls file without any deck waits for the next daily
-        run (its deck may be on its way, R-ingest-7), then is rejected."""
+    def _pricer(self, contract: Contract, upload: Upload, may_hold: bool) -> Pricer:
+        """The org's decks in force at the calls' upload: the last uploaded before it (R-deck-1,
+        R-ingest-7). While a deck of the org's region and currency is still on its way, the
+        file waits for the next daily run; a calls file without any deck then is rejected."""
+        region, currency = contract.region, contract.currency
+        if may_hold and self._decks_in_flight(region, currency):
+            raise _Hold(f"a rate deck for {region}/{currency} is still being processed")
         decks = {
-            direction: self.documents.get_deck(contract.region, contract.currency, direction)
+            direction: self.documents.get_deck(region, currency, direction, before=upload.seq)
             for direction in ("outbound", "inbound")
         }
         if not any(decks.values()):
@@ -207,6 +211,11 @@ class IngestJob:
             )
         outbound, inbound = (deck_from_json(d) if d else None for d in decks.values())
         return Pricer(outbound, inbound)
+
+    def _decks_in_flight(self, region: str, currency: str) -> bool:
+        """Whether a deck upload of this region and currency has no ingestion record yet."""
+        versions = self.uploads.versions(f"rates/{region}/{currency}/")
+        return any(self.ingestions.status(Upload(k, v, 0)) is None for k, v in versions)
 
     def _usage(
         self, upload: Upload, org_id: str, kind: str, gzipped: bool, may_hold: bool
@@ -234,7 +243,9 @@ class IngestJob:
                 late.add(row.identity)
                 late_periods.update(closed_periods_touched(activation, closed, *row.span))
 
-        parse = call_parser(self._pricer(org.contract, may_hold)) if kind == "calls" else None
+        parse = None
+        if kind == "calls":  # priced as read, with the decks in force (R-deck-1)
+            parse = call_parser(self._pricer(org.contract, upload, may_hold))
         try:
             summary = read_usage(kind, self.uploads.open(upload), gzipped, keep, parse=parse)
             if summary.rows:

@@ -104,7 +104,7 @@ def count_invoice_without_issuer(_document: InvoiceDocument) -> None:
 @cache
 def daily_job() -> DailyJob:
     a = adapters()
-    return DailyJob(a.orgs, a.close_queue, a.held, ingest_job())
+    return DailyJob(a.orgs, a.ledger, a.close_queue, a.held, ingest_job())
 
 
 @cache
