@@ -112,7 +112,7 @@ def consumers() -> dict[str, tuple[str, dict[str, Any]]]:
     return found
 
 
-def test_queue_visibility_is_six_times_its_consumers_timeout() -> None:
+def test_r_ops_2_queue_visibility_is_six_times_its_consumers_timeout() -> None:
     queues = resources("AWS::SQS::Queue")
     assert set(consumers()) == {"IngestQueue", "CloseQueue"}
     for queue, (function, _) in consumers().items():
@@ -120,7 +120,7 @@ def test_queue_visibility_is_six_times_its_consumers_timeout() -> None:
         assert queues[queue]["Properties"]["VisibilityTimeout"] >= 6 * timeout, queue
 
 
-def test_close_consumer_is_fifo_and_reports_item_failures() -> None:
+def test_r_ops_2_close_consumer_is_fifo_and_reports_item_failures() -> None:
     _, event = consumers()["CloseQueue"]
     assert resources("AWS::SQS::Queue")["CloseQueue"]["Properties"]["FifoQueue"] is True
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -128,7 +128,7 @@ def test_close_consumer_is_fifo_and_reports_item_failures() -> None:
     assert event["BatchSize"] * 300 < prop(functions()["CloseFunction"], "Timeout")
 
 
-def test_the_schedule_retries_and_dead_letters() -> None:
+def test_r_ops_2_the_schedule_retries_and_dead_letters() -> None:
     (schedule,) = [
         e["Properties"]
         for e in functions()["DailyFunction"]["Properties"]["Events"].values()
@@ -150,7 +150,7 @@ def alarms() -> list[dict[str, Any]]:
     return [a["Properties"] for a in resources("AWS::CloudWatch::Alarm").values()]
 
 
-def test_every_dead_letter_queue_has_a_depth_alarm() -> None:
+def test_r_ops_2_every_dead_letter_queue_has_a_depth_alarm() -> None:
     dlqs = {
         q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for q in resources("AWS::SQS::Queue").values()
@@ -165,7 +165,7 @@ def test_every_dead_letter_queue_has_a_depth_alarm() -> None:
     assert {q for q in resources("AWS::SQS::Queue") if "DeadLetter" in q} == dlqs
 
 
-def test_every_function_has_error_and_throttle_alarms() -> None:
+def test_r_ops_2_every_function_has_error_and_throttle_alarms() -> None:
     for metric in ("Errors", "Throttles"):
         watched = {
             a["Dimensions"][0]["Value"]["Ref"]
@@ -175,7 +175,7 @@ def test_every_function_has_error_and_throttle_alarms() -> None:
         assert watched == set(functions()), metric
 
 
-def test_an_old_due_close_raises_an_alarm() -> None:
+def test_r_ops_2_an_old_due_close_raises_an_alarm() -> None:
     (alarm,) = [a for a in alarms() if a["MetricName"] == "OldestDueCloseAgeHours"]
     assert alarm["Namespace"] == "cxbill"
     assert alarm["Threshold"] == 24
@@ -185,7 +185,7 @@ def test_an_old_due_close_raises_an_alarm() -> None:
     assert alarm["Dimensions"] == [{"Name": "service", "Value": service["POWERTOOLS_SERVICE_NAME"]}]
 
 
-def test_every_function_has_a_log_group_with_retention() -> None:
+def test_r_ops_2_every_function_has_a_log_group_with_retention() -> None:
     groups = {
         g["Properties"]["LogGroupName"]["Fn::Sub"]: g["Properties"]
         for g in resources("AWS::Logs::LogGroup").values()
@@ -197,7 +197,7 @@ def test_every_function_has_a_log_group_with_retention() -> None:
         assert function["DependsOn"].endswith("LogGroup"), lid
 
 
-def test_money_tables_are_retained_and_protected() -> None:
+def test_r_ops_2_money_tables_are_retained_and_protected() -> None:
     tables = resources("AWS::DynamoDB::Table")
     for lid in ("OrgsTable", "LedgerTable"):
         assert tables[lid]["DeletionPolicy"] == "Retain"
@@ -208,7 +208,7 @@ def test_money_tables_are_retained_and_protected() -> None:
 # ------------------------------------------------------------------ R-ops-3, R-pdf-5
 
 
-def test_functions_use_inline_statements_only() -> None:
+def test_r_ops_3_functions_use_inline_statements_only() -> None:
     for lid, function in functions().items():
         for policy in function["Properties"]["Policies"]:
             assert set(policy) == {"Statement"}, f"{lid}: a SAM policy template {set(policy)}"
@@ -227,12 +227,12 @@ def writers_of(prefix: str) -> set[str]:
     }
 
 
-def test_only_the_close_writes_invoices_and_the_api_writes_reports() -> None:
+def test_r_ops_3_only_the_close_writes_invoices_and_the_api_writes_reports() -> None:
     assert writers_of("invoices/") == {"CloseFunction"}
     assert writers_of("reports/") == {"ApiFunction"}
 
 
-def test_the_api_reads_invoices() -> None:
+def test_r_ops_3_the_api_reads_invoices() -> None:
     reads = [
         r
         for s in statements(functions()["ApiFunction"])
@@ -243,7 +243,7 @@ def test_the_api_reads_invoices() -> None:
     assert "${DocumentsBucket.Arn}/reports/*" in reads
 
 
-def test_nothing_may_delete_an_invoice() -> None:
+def test_r_ops_3_nothing_may_delete_an_invoice() -> None:
     for lid, function in functions().items():
         for s in statements(function):
             assert not any(a.startswith("s3:Delete") for a in as_list(s["Action"])), lid
@@ -256,14 +256,14 @@ def test_nothing_may_delete_an_invoice() -> None:
     assert resource_texts(deny) == ["${DocumentsBucket.Arn}/invoices/*"]
 
 
-def test_documents_bucket_locks_objects_without_a_default_retention() -> None:
+def test_r_pdf_5_documents_bucket_locks_objects_without_a_default_retention() -> None:
     bucket = resources("AWS::S3::Bucket")["DocumentsBucket"]["Properties"]
     assert bucket["ObjectLockEnabled"] is True
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     assert "ObjectLockConfiguration" not in bucket  # only invoices/ are locked, by the close
 
 
-def test_queries_name_the_indexes_they_use() -> None:
+def test_r_ops_3_queries_name_the_indexes_they_use() -> None:
     for lid, function in functions().items():
         for s in statements(function):
             if "dynamodb:Query" not in as_list(s["Action"]):
@@ -278,7 +278,7 @@ def test_queries_name_the_indexes_they_use() -> None:
 # ------------------------------------------------------------------ R-api-4
 
 
-def test_the_api_stage_throttles_and_logs_access() -> None:
+def test_r_api_4_the_api_stage_throttles_and_logs_access() -> None:
     api = resources("AWS::Serverless::HttpApi")["AdminApi"]["Properties"]
     assert api["DefaultRouteSettings"] == {
         "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
