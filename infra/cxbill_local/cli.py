@@ -1,9 +1,14 @@
-"""The `cxbill` console command: replay, demo, serve (SPEC 10)."""
+"""The `cxbill` console command: replay, demo, serve, and upload / run-daily on a running serve
+(SPEC 10)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -63,7 +68,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    return serve(args.port)
+    return serve(args.port, demo=args.demo)
+
+
+UPLOAD_ROOTS = ("contracts", "usage", "rates", "config")  # the upload bucket's prefixes (4.1)
+
+
+class StandInError(Exception):
+    """The running stand-in could not be reached, or refused: a one-line reason."""
+
+
+def _stand_in(port: int, path: str, body: bytes = b"", timeout: float = 600) -> dict:
+    """POST to the running `cxbill serve` on PORT (its API answers on PORT + 1)."""
+    url = f"http://127.0.0.1:{port + 1}{path}"
+    request = urllib.request.Request(url, data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as e:
+        try:
+            reason = json.load(e).get("message", e.reason)
+        except ValueError:
+            reason = e.reason
+        raise StandInError(f"the stand-in refused {path.split('?')[0]}: {reason}") from e
+    except OSError as e:
+        raise StandInError(
+            f"no stand-in on 127.0.0.1:{port + 1} ({e}); start one with `cxbill serve`"
+        ) from e
+
+
+def upload_files(path: Path, key: str | None) -> list[tuple[str, Path]]:
+    """(key, file) to upload: one file at KEY (or at its path from contracts/, usage/, rates/ or
+    config/ on), or a folder laid out like a scenario day (keys relative to it, in path order)."""
+    if path.is_dir():
+        if key:
+            raise ScenarioError("--key names one file; a folder's keys are its own paths")
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        if not files:
+            raise ScenarioError(f"{path}: no files")
+        return [(p.relative_to(path).as_posix(), p) for p in files]
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such file or folder")
+    if key:
+        return [(key, path)]
+    parts = path.resolve().parts
+    roots = [i for i, part in enumerate(parts) if part in UPLOAD_ROOTS]
+    if not roots:
+        raise ScenarioError(f"{path}: give --key (e.g. contracts/<org_id>.json)")
+    return [("/".join(parts[roots[-1] :]), path)]
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    for key, path in upload_files(args.path, args.key):
+        query = urllib.parse.urlencode({"key": key})
+        result = _stand_in(args.port, f"/dev/upload?{query}", path.read_bytes())
+        line = f"{key}: {result['status']}"
+        if "rows" in result and result["status"] == "accepted":
+            line += f" ({result['rows']} rows)"
+        if result.get("report_key"):
+            line += f" - report {result['report_key']}"
+        print(line)
+    return 0
+
+
+def cmd_run_daily(args: argparse.Namespace) -> int:
+    through = args.through or args.date
+    if through < args.date:
+        raise ScenarioError(f"--through {through} is before --date {args.date}")
+    query = urllib.parse.urlencode({"date": args.date.isoformat(), "through": through.isoformat()})
+    result = _stand_in(args.port, f"/dev/daily?{query}")
+    for day in result["days"]:
+        failed = f", {len(day['failed'])} orgs failed" if day.get("failed") else ""
+        print(f"{day['date']}: {day['close_messages']} close messages{failed}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,14 +163,27 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=cmd_demo)
     p = commands.add_parser("serve", help="run the local stack on 127.0.0.1 until interrupted")
     p.add_argument("--port", type=int, default=5000)
+    p.add_argument(
+        "--demo", action="store_true", help="start with the demo scenario replayed (console URL)"
+    )
     p.set_defaults(run=cmd_serve)
+    p = commands.add_parser("upload", help="put a file or a scenario day folder into `serve`")
+    p.add_argument("path", type=Path)
+    p.add_argument("--key", help="the upload key of one file (default: from its path)")
+    p.add_argument("--port", type=int, default=5000, help="the port `cxbill serve` was given")
+    p.set_defaults(run=cmd_upload)
+    p = commands.add_parser("run-daily", help="run the daily job of a day (or days) on `serve`")
+    p.add_argument("--date", type=_day, required=True)
+    p.add_argument("--through", type=_day, help="run every day from --date through this one")
+    p.add_argument("--port", type=int, default=5000, help="the port `cxbill serve` was given")
+    p.set_defaults(run=cmd_run_daily)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
     try:
         return args.run(args)
-    except ScenarioError as e:
+    except (ScenarioError, StandInError) as e:
         print(f"cxbill: {e}", file=sys.stderr)
         return 2
 

@@ -1,41 +1,34 @@
-"""Locally signed development tokens (HS256 JWTs) for `cxbill serve`. Not for production: the
-deployed API verifies real tokens with API Gateway's JWT authorizer."""
+"""Locally signed development tokens (HS256 JWTs, PyJWT) for `cxbill serve`. Not for production:
+the deployed API verifies real tokens with API Gateway's JWT authorizer."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
 import time
 
+import jwt
+
 SECRET = secrets.token_bytes(32)  # one per serve process: tokens die with it
+ISSUER = "cxbill-serve"  # the local stand-in's, checked on the way back
+AUDIENCE = "cxbill-admin"  # the template's JwtAudience default
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def sign(claims: dict, ttl_seconds: int = 3600, secret: bytes | None = None) -> str:
+    now = int(time.time())
+    payload = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, **claims, "exp": now + ttl_seconds}
+    return jwt.encode(payload, secret or SECRET, algorithm="HS256")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign(claims: dict, ttl_seconds: int = 3600, secret: bytes = SECRET) -> str:
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = _b64(json.dumps({**claims, "exp": int(time.time()) + ttl_seconds}).encode())
-    signature = hmac.new(secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
-    return f"{header}.{body}.{_b64(signature)}"
-
-
-def verify(token: str, secret: bytes = SECRET) -> dict | None:
-    """The claims of a valid, unexpired token; None otherwise."""
+def verify(token: str, secret: bytes | None = None) -> dict | None:
+    """The claims of a valid, unexpired token of this process; None otherwise."""
     try:
-        header, body, signature = token.split(".")
-        expected = hmac.new(secret, f"{header}.{body}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(signature)):
-            return None
-        claims = json.loads(_unb64(body))
-    except (ValueError, json.JSONDecodeError):
+        return jwt.decode(
+            token,
+            secret or SECRET,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat"]},
+        )
+    except jwt.PyJWTError:
         return None
-    return claims if claims.get("exp", 0) > time.time() else None

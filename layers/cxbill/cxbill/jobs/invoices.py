@@ -104,17 +104,27 @@ class InvoiceDesk:
 
     def subscription(self, org_id: str, today: date, now: datetime) -> dict:
         """Per product: licenses assigned now (at `now`, or at the start of an earlier `today`),
-        committed, and used so far this period."""
+        committed, and used so far this period; the current period and the ramp (R-period-5)."""
         org, so_far = self._period_so_far(org_id, today)
         now_ms = from_datetime(now) if today == now.date() else date_ms(today)
         holders = assigned_at(self.store.load(org_id, "licenses", now_ms, now_ms + 1), now_ms)
         used = rate_period(self.store, org.contract, so_far).licenses
+        contract = org.contract
         return {
             "org_id": org_id,
-            "license_model": org.contract.license_model,
-            "subscription": org.contract.subscription,
+            "license_model": contract.license_model,
+            "subscription": contract.subscription,
             "period_start": so_far.start.isoformat(),
-            "products": subscription_view(org.contract, holders, used),
+            "period_end": billing_period(contract.activation_date, so_far.index).end.isoformat(),
+            "ramp": {
+                "periods": contract.ramp_periods,
+                "license_billing": contract.ramp_license_billing,
+                "in_ramp": so_far.index < contract.ramp_periods,
+                "term_start": billing_period(
+                    contract.activation_date, contract.ramp_periods
+                ).start.isoformat(),
+            },
+            "products": subscription_view(contract, holders, used),
         }
 
     def _issued(self, org_id: str, number: str) -> IssuedInvoice:
