@@ -581,8 +581,8 @@ def _story(doc: InvoiceDocument) -> list[Flowable]:
         *_header(doc, text),
         *_Lines(invoice, text).sections(),
         *_totals(invoice, text),
+        *_remittance(doc, text),  # how to pay, right under what to pay
         *_chart_block(doc.chart),
-        *_remittance(doc, text),
     ]
 
 
