@@ -103,8 +103,7 @@ def serve(port: int, demo: bool = False) -> int:
             stand.today = replay_demo(cloud)
         else:
             cloud.wall_clock = True
-        api = ThreadingHTTPServer(("127.0.0.1", port + 1), _handler(stand))
-        threading.Thread(target=api.serve_forever, daemon=True).start()
+        api = api_server(stand, port + 1)
         base = f"http://127.0.0.1:{port + 1}"
         print(
             f"AWS stand-in:  {cloud.stack.endpoint_url}  (upload bucket "
@@ -132,6 +131,14 @@ def serve(port: int, demo: bool = False) -> int:
         finally:
             api.shutdown()
     return 0
+
+
+def api_server(stand: Stand, port: int) -> ThreadingHTTPServer:
+    """The admin API, its console and the /dev/ routes on 127.0.0.1:`port` (0: any free port),
+    answering from a thread of their own until `shutdown()`."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(stand))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def replay_demo(cloud: LocalCloud) -> date:

@@ -335,6 +335,7 @@
     const to = $("inv-to").value;
     $("invoice-view").hidden = true;
     $("invoice-action").replaceChildren();
+    say("");
     loading(body, "Loading invoices…");
     const result = await api(orgPath("invoices"), { from, to });
     if (!state.token) return;
