@@ -19,6 +19,7 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -87,6 +88,10 @@ _SMALL = ParagraphStyle("Small", parent=_BODY, fontSize=7.5, leading=10, textCol
 _CELL = ParagraphStyle("Cell", parent=_BODY, fontSize=8, leading=10)
 _MIN_FIT_SIZE = 6.5  # a long name or address line shrinks to one line down to this size
 
+# Page streams Flate-compressed only, not also ASCII85-encoded: a quarter smaller, and the
+# pure-Python encoder was a tenth of a render (R-pdf-1's rate). Only this module uses ReportLab.
+rl_config.useA85 = 0
+
 
 # ---------------------------------------------------------------------------- text for people
 
@@ -137,6 +142,68 @@ class _Line(Flowable):
         self.canv.drawText(text)
 
 
+class _Block(Flowable):
+    """Consecutive lines drawn as one text object (a party's block, the invoice facts): one
+    flowable instead of one per line."""
+
+    def __init__(self, lines: list[_Line]):
+        super().__init__()
+        self.lines = lines
+        self.height = sum(line.leading for line in lines)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return available_width, self.height
+
+    def draw(self) -> None:
+        text, top, color = self.canv.beginText(), self.height, None
+        for line in self.lines:
+            text.setTextOrigin(0, top - line.size)
+            if line.color != color:
+                text.setFillColor(line.color)
+                color = line.color
+            for font, run in line.runs:
+                text.setFont(font, line.size)
+                text.textOut(run)
+            top -= line.leading
+        self.canv.drawText(text)
+
+
+def _stacked(flowables: list[Flowable]) -> list[Flowable]:
+    """`flowables` with each run of plain lines drawn as one block."""
+    stacked: list[Flowable] = []
+    lines: list[_Line] = []
+    for flowable in [*flowables, None]:
+        if isinstance(flowable, _Line) and not flowable.getSpaceBefore():
+            lines.append(flowable)
+            continue
+        if lines:
+            stacked.append(_Block(lines) if len(lines) > 1 else lines[0])
+            lines = []
+        if flowable is not None:
+            stacked.append(flowable)
+    return stacked
+
+
+class _InFont(str):
+    """A table cell's text that one font other than Helvetica prints whole."""
+
+    font: str
+
+    def __new__(cls, text: str, font: str) -> _InFont:
+        cell = super().__new__(cls, text)
+        cell.font = font
+        return cell
+
+
+def _cell_fonts(rows: list[list[Any]], column: int = 0) -> list[tuple]:
+    """The table style commands that give each `_InFont` cell of `column` its font."""
+    return [
+        ("FONTNAME", (column, i), (column, i), row[column].font)
+        for i, row in enumerate(rows)
+        if isinstance(row[column], _InFont)
+    ]
+
+
 class _Text:
     """User and record text, each run in a font that has its script (R-pdf-4). One per
     document: Han characters take the document's CJK font."""
@@ -168,17 +235,17 @@ class _Text:
         return _Line(runs, size, style.textColor, leading)
 
     def cell(self, text: str, width: float, style: ParagraphStyle = _CELL) -> Any:
-        """A table cell: the text itself if it fits in Helvetica (the table draws it), else one
-        fitted line, else a wrapping paragraph."""
+        """A table cell: the text itself if it fits in one font (the table draws it; see
+        `_cell_fonts`), else one line of runs, else a wrapping paragraph."""
         room = width - 2 * _CELL_PAD
-        if fonts.is_latin(text):
-            if pdfmetrics.stringWidth(text, fonts.LATIN, style.fontSize) <= room:
-                return text
-            return self.para(text, style)
         runs = fonts.runs(text, self.han)
-        if self._width(runs, style.fontSize) <= room:
-            return _Line(runs, style.fontSize, style.textColor, style.leading)
-        return self.para(text, style)
+        if self._width(runs, style.fontSize) > room:
+            return self.para(text, style)
+        if len(runs) == 1 and runs[0][0] == fonts.LATIN:
+            return text
+        if len(runs) == 1:
+            return _InFont(text, runs[0][0])
+        return _Line(runs, style.fontSize, style.textColor, style.leading)
 
     @staticmethod
     def _width(runs: list[tuple[str, str]], size: float) -> float:
@@ -260,7 +327,7 @@ def _seller(issuer: Issuer, text: _Text) -> list[Flowable]:
     block += [text.line(line, room) for line in _distinct_lines(issuer.legal_name, issuer.address)]
     block.append(text.line(f"Tax ID: {issuer.tax_id}", room))
     block.append(text.line(issuer.email, room))
-    return block
+    return _stacked(block)
 
 
 def _buyer(doc: InvoiceDocument, text: _Text) -> list[Flowable]:
@@ -269,13 +336,13 @@ def _buyer(doc: InvoiceDocument, text: _Text) -> list[Flowable]:
     block.append(text.line(doc.org_name, room, _NAME, bold=True))
     block += [text.line(line, room) for line in _distinct_lines(doc.org_name, doc.billing_address)]
     block.append(text.line(f"Organization ID: {doc.invoice.org_id}", room))
-    return block
+    return _stacked(block)
 
 
 def _header(doc: InvoiceDocument, text: _Text) -> list[Flowable]:
     invoice = doc.invoice
     title = "Usage statement" if invoice.is_statement else "Invoice"
-    facts = [text.line(fact, _HALF * 2 / 3 - _CELL_PAD) for fact in _facts(doc)]
+    facts = _stacked([text.line(fact, _HALF * 2 / 3 - _CELL_PAD) for fact in _facts(doc)])
     top = Table(
         [[_Line([(fonts.LATIN_BOLD, title)], 20, _INK, 24), facts]],
         colWidths=(_HALF, _HALF),
@@ -366,8 +433,12 @@ class _Lines:
         else:
             header, widths = _CHARGE_COLUMNS, _CHARGE_WIDTHS
             rows = [self._charge_row(line) for line in section_lines]
+        rows = [list(header), *rows]
         # repeatRows=1: a section that runs past a page break keeps its column headers.
-        return Table([list(header), *rows], colWidths=widths, repeatRows=1, style=_LINE_TABLE_STYLE)
+        table = Table(rows, colWidths=widths, repeatRows=1, style=_LINE_TABLE_STYLE)
+        if fonted := _cell_fonts(rows):
+            table.setStyle(TableStyle(fonted))
+        return table
 
     def sections(self) -> list[Flowable]:
         sections = _sections_in_order(self.invoice.lines)
@@ -441,7 +512,7 @@ def _taxes_and_fees(invoice: Invoice, text: _Text) -> list[Flowable]:
         for tax in taxes
     ]
     table = Table(rows, colWidths=widths, repeatRows=1, style=_LINE_TABLE_STYLE)
-    table.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+    table.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT"), *_cell_fonts(rows)]))
     return [*heading, table]
 
 
@@ -517,15 +588,20 @@ class _BarChart(Flowable):
         slot = plot_w / len(values)
         bar = slot * 0.72
         peak_at = values.index(peak)
-        label_every = max(1, (len(values) + 7) // 8)
-        for i, ((day, _), value) in enumerate(zip(self.points, values, strict=True)):
-            x = x0 + i * slot + (slot - bar) / 2
-            canvas.setFillColor(_PEAK_BAR if i == peak_at and peak > 0 else _BAR)
+        bars, peak_bar = canvas.beginPath(), canvas.beginPath()
+        for i, value in enumerate(values):
             if value > 0:
-                canvas.rect(x, y0, bar, plot_h * value / top, stroke=0, fill=1)
-            if i % label_every == 0:
-                canvas.setFillColor(_MUTED)
-                canvas.drawCentredString(x + bar / 2, y0 - 9, _short_date(day))
+                path = peak_bar if i == peak_at else bars
+                path.rect(x0 + i * slot + (slot - bar) / 2, y0, bar, plot_h * value / top)
+        canvas.setFillColor(_BAR)
+        canvas.drawPath(bars, stroke=0, fill=1)
+        canvas.setFillColor(_PEAK_BAR)
+        canvas.drawPath(peak_bar, stroke=0, fill=1)
+        canvas.setFillColor(_MUTED)
+        for i in range(0, len(values), max(1, (len(values) + 7) // 8)):  # about eight labels
+            canvas.drawCentredString(
+                x0 + i * slot + slot / 2, y0 - 9, _short_date(self.points[i][0])
+            )
         if peak > 0:
             canvas.setFillColor(_INK)
             x = x0 + peak_at * slot + slot / 2
@@ -561,7 +637,7 @@ def _remittance(doc: InvoiceDocument, text: _Text) -> list[Flowable]:
         lines += [text.line(line, room) for line in doc.issuer.remittance]
     lines.append(text.line(f"Reference: {doc.invoice.number}", room))
     box = Table(
-        [[lines]],
+        [[_stacked(lines)]],
         colWidths=(_WIDTH,),
         style=TableStyle(
             [

@@ -31,6 +31,7 @@ _TTF_FILES = {OTHER: "DejaVuSans.ttf", OTHER_BOLD: "DejaVuSans-Bold.ttf"}
 _CID_FONTS = (JAPANESE, CHINESE, KOREAN)
 
 _KANA, _HANGUL, _HAN = "kana", "hangul", "han"
+_NEUTRAL = frozenset(" 0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
 def _kind(ch: str) -> str:
@@ -81,7 +82,9 @@ def cjk_font(texts: Iterable[str], currency: str = "") -> str:
 
 
 def runs(text: str, han: str = CHINESE, bold: bool = False) -> list[tuple[str, str]]:
-    """`text` cut into (font, run) pairs, in order; a space stays in the run it follows."""
+    """`text` cut into (font, run) pairs, in order. Spaces, digits and ASCII punctuation stay
+    in the run they follow (every font here has them), so "東京都千代田区1-1-1" is one run;
+    Latin letters always print in Helvetica."""
     latin = LATIN_BOLD if bold else LATIN
     if is_latin(text):
         return [(latin, text)] if text else []
@@ -95,7 +98,7 @@ def runs(text: str, han: str = CHINESE, bold: bool = False) -> list[tuple[str, s
     found: list[tuple[str, str]] = []
     current, start = None, 0
     for i, ch in enumerate(text):
-        if ch == " " and current is not None:
+        if current is not None and ch in _NEUTRAL:
             continue
         font = fonts[_kind(ch)]
         if font != current:
