@@ -1,61 +1,116 @@
-"""Scale benchmarks (SPEC 11), run by `make bench`, never by `make test`.
+"""Scale benchmarks (SPEC 11, issue 8), run by `make bench`, never by `make test`.
 
-Measures, on the local stand-in:
-- ingest of one large logins upload: seconds, peak memory, AWS requests per 1,000 rows;
-- the close of a large named org and a large concurrent org from stored usage: seconds and
-  DynamoDB/S3 requests per 1,000 rows rated;
-- the sustained-peak computation alone over the largest org's sessions.
-Writes bench-results/results.json and prints a table. Sizes shrink with --quick.
+On the same generated files, in one run, each measurement in a process of its own (so its peak
+RSS is its own) and the AWS stand-in (moto server) in yet another process:
+
+- yardsticks: bare `csv.reader` over a logins file; DuckDB's own queries on one thread (distinct
+  billable users; the raw concurrency peak; calls summed by service over Parquet);
+- cxbill: ingest of one logins upload (1 M and 5 M rows), the whole life of the largest named and
+  concurrent orgs (2 M sessions in two uploads, then the close), and reading a telco org's
+  calls for its close (`S3UsageStore.load`);
+- seconds, peak RSS, AWS requests per 1,000 rows, and the ratios the issue sets targets for.
+
+Writes bench-results/results.json and bench-results/results.md. `--quick` is a smoke run with
+small sizes; `--scale` multiplies the full sizes (e.g. 0.2) when the machine's time is short.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import gzip
 import io
 import json
-import random
+import os
 import resource
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
-
-import botocore.client
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
 
-CALLS: Counter[str] = Counter()
-_original = botocore.client.BaseClient._make_api_call
-
-
-def _counting(self, operation, params):  # every boto3 and PynamoDB request goes through here
-    CALLS[f"{self.meta.service_model.service_name}:{operation}"] += 1
-    return _original(self, operation, params)
-
-
-botocore.client.BaseClient._make_api_call = _counting
-
 ACTIVATION = date(2026, 3, 1)
 PERIOD_START_MS = 1772323200000  # 2026-03-01T00:00:00Z
 DAY_MS = 86_400_000
+PERIOD_END_MS = PERIOD_START_MS + 31 * DAY_MS
+BILLABLE = "('desktop', 'web', 'mobile')"
+ISO = "'%Y-%m-%dT%H:%M:%SZ'"  # SPEC 4.1: whole seconds, UTC
 
 
-def logins_csv(rows: int, users: int, seed: int = 7, first: int = 0) -> bytes:
-    rng = random.Random(seed)
-    out = io.StringIO()
-    out.write("session_id,user_id,email,client,login_at,logout_at\n")
-    for i in range(first, first + rows):
-        u = rng.randrange(users)
-        start = PERIOD_START_MS + rng.randrange(30 * DAY_MS)
-        end = start + rng.randrange(5 * 60_000, 9 * 3_600_000)
-        out.write(
-            f"s{i},u{u},u{u}@big.example,{'web' if i % 7 else 'desktop'},"
-            f"{_iso(start)},{_iso(end)}\n"
-        )
-    return out.getvalue().encode()
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# --- generated files (DuckDB writes them: fast, deterministic) --------------------------------
+
+
+def _duckdb(threads: int | None = None):
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    return con
+
+
+def make_logins(path: Path, rows: int, users: int, first: int = 0, seed: int = 7) -> None:
+    """A logins upload (gzip CSV, SPEC 4.2.1) of `rows` sessions of `users` users over March;
+    session ids from `first`, so that files of one org never share a session."""
+    con = _duckdb()
+    con.execute(
+        f"""
+        COPY (
+          WITH r AS (
+            SELECT i, hash(i, {seed}) AS h FROM range({first}, {first + rows}) t(i)
+          ), s AS (
+            SELECT i, h % {users} AS u, {PERIOD_START_MS} + (h >> 20) % {30 * DAY_MS} AS a,
+                   300000 + (h >> 8) % 32100000 AS len
+            FROM r
+          )
+          SELECT 's' || i AS session_id, 'u' || u AS user_id, 'u' || u || '@big.example' AS email,
+                 CASE WHEN i % 7 = 0 THEN 'desktop' WHEN i % 11 = 0 THEN 'teams' ELSE 'web' END
+                   AS client,
+                 strftime(make_timestamp(((a // 1000) * 1000000)::BIGINT), {ISO}) AS login_at,
+                 strftime(make_timestamp((((a + len) // 1000) * 1000000)::BIGINT), {ISO})
+                   AS logout_at
+          FROM s ORDER BY i
+        ) TO '{path}' (FORMAT csv, HEADER, COMPRESSION gzip)
+        """
+    )
+
+
+def make_calls(path: Path, rows: int, first: int, seed: int = 11) -> None:
+    """A normalized calls batch as the store writes it (SPEC 4.2.6, priced): Parquet, zstd."""
+    con = _duckdb()
+    con.execute(
+        f"""
+        COPY (
+          WITH r AS (SELECT i, hash(i, {seed}) AS h FROM range({first}, {first + rows}) t(i))
+          SELECT 'c' || i AS call_id,
+                 {PERIOD_START_MS} + (h >> 16) % {30 * DAY_MS} AS started_ms,
+                 CASE WHEN h % 3 = 0 THEN 'inbound' ELSE 'outbound' END AS direction,
+                 '+1555' || lpad(((h >> 4) % 10000000)::VARCHAR, 7, '0') AS origin,
+                 CASE WHEN h % 5 = 0 THEN '+4420' ELSE '+1212' END
+                   || lpad(((h >> 9) % 10000000)::VARCHAR, 7, '0') AS destination,
+                 (h >> 30) % 1200 AS duration_s,
+                 CASE WHEN h % 5 = 0 THEN 'GB' ELSE 'US' END AS country,
+                 CASE WHEN h % 3 = 0 THEN 'inbound' ELSE 'outbound' END AS service,
+                 '0.0120' AS rate_per_minute,
+                 ceil(((h >> 30) % 1200) / 6) * 6 AS adjusted_duration_s,
+                 (ceil(((h >> 30) % 1200) / 6) * 6 * 0.0002)::DECIMAL(38, 4) AS cost,
+                 '{first:015d}#usage/big-telco/calls/{first}.csv#v1' AS upload_seq
+          FROM r ORDER BY i
+        ) TO '{path}' (FORMAT parquet, COMPRESSION zstd)
+        """
+    )
 
 
 def licenses_csv(users: int) -> bytes:
@@ -63,12 +118,6 @@ def licenses_csv(users: int) -> bytes:
     tiers = ("CX1", "CX1", "CX2", "CX3")
     lines += [f"u{u},u{u}@big.example,{tiers[u % 4]},2026-01-01T00:00:00Z," for u in range(users)]
     return ("\n".join(lines) + "\n").encode()
-
-
-def _iso(ms: int) -> str:
-    from cxbill.domain.instants import format_instant
-
-    return format_instant(ms)
 
 
 def contract(org_id: str, model: str) -> bytes:
@@ -89,99 +138,420 @@ def contract(org_id: str, model: str) -> bytes:
     ).encode()
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# --- the measurements, each run in a child process -----------------------------------------
 
 
-MAX_UPLOAD_ROWS = 1_000_000  # SPEC 11: one upload
+def case_csv_reader(path: str) -> dict:
+    t0 = time.perf_counter()
+    rows = 0
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        for _ in csv.reader(f):
+            rows += 1
+    return {"seconds": time.perf_counter() - t0, "rows": rows - 1}
 
 
-def bench_org(cloud, org_id: str, model: str, rows: int, users: int) -> dict:
-    """The period's sessions arrive in uploads of at most a million rows, then the org closes."""
-    cloud.set_day(ACTIVATION)
-    cloud.upload(f"contracts/{org_id}.json", contract(org_id, model))
-    cloud.upload(f"usage/{org_id}/licenses/all.csv", licenses_csv(users))
-    cloud.set_day(date(2026, 4, 1))
-    ingest_s = 0.0
-    CALLS.clear()
-    for part in range(0, rows, MAX_UPLOAD_ROWS):
-        size = min(MAX_UPLOAD_ROWS, rows - part)
-        body = gzip.compress(logins_csv(size, users, seed=part, first=part), compresslevel=1)
+def _logins_source(paths: list[str]) -> str:
+    files = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    return (
+        f"read_csv({files}, header = true, columns = {{'session_id': 'VARCHAR', 'user_id': "
+        "'VARCHAR', 'email': 'VARCHAR', 'client': 'VARCHAR', 'login_at': 'TIMESTAMPTZ', "
+        "'logout_at': 'TIMESTAMPTZ'})"
+    )
+
+
+def case_duckdb_distinct(paths: list[str]) -> dict:
+    con = _duckdb(threads=1)
+    t0 = time.perf_counter()
+    (users,) = con.execute(
+        f"SELECT count(DISTINCT user_id) FROM {_logins_source(paths)} WHERE client IN {BILLABLE}"
+    ).fetchone()
+    return {"seconds": time.perf_counter() - t0, "users": users}
+
+
+def case_duckdb_peak(paths: list[str]) -> dict:
+    """The raw peak: most billable sessions open at one instant (no 30-minute rule)."""
+    con = _duckdb(threads=1)
+    t0 = time.perf_counter()
+    (peak,) = con.execute(
+        f"""
+        WITH s AS (SELECT login_at, logout_at FROM {_logins_source(paths)}
+                   WHERE client IN {BILLABLE}),
+             e AS (SELECT login_at AS t, 1 AS d FROM s UNION ALL SELECT logout_at, -1 FROM s)
+        SELECT max(c) FROM (SELECT sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS c
+                            FROM e)
+        """
+    ).fetchone()
+    return {"seconds": time.perf_counter() - t0, "raw_peak": peak}
+
+
+def case_duckdb_calls(paths: list[str]) -> dict:
+    """Calls of the period, latest upload per call, summed by service and US/International."""
+    con = _duckdb(threads=1)
+    files = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    t0 = time.perf_counter()
+    lines = con.execute(
+        f"""
+        SELECT service, country = 'US' AS us, count(*), sum(adjusted_duration_s), sum(cost)
+        FROM (SELECT arg_max(COLUMNS(*), upload_seq) FROM read_parquet({files}) GROUP BY call_id)
+        WHERE started_ms >= {PERIOD_START_MS} AND started_ms < {PERIOD_END_MS}
+        GROUP BY ALL
+        """
+    ).fetchall()
+    return {"seconds": time.perf_counter() - t0, "lines": len(lines)}
+
+
+CALLS: Counter[str] = Counter()
+_WRITES = ("PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems", "DeleteItem")
+_READS = ("GetItem", "Query", "BatchGetItem")
+
+
+def _count_requests() -> None:
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation, params):  # every boto3 and PynamoDB request passes here
+        CALLS[f"{self.meta.service_model.service_name}:{operation}"] += 1
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counting
+
+
+def _requests(rows: int) -> dict:
+    calls = dict(CALLS)
+    ddb = {k.split(":")[1]: v for k, v in calls.items() if k.startswith("dynamodb:")}
+    s3 = sum(v for k, v in calls.items() if k.startswith("s3:"))
+    per = 1000 / max(rows, 1)
+    return {
+        "requests": calls,
+        "dynamodb_writes_per_1000_rows": round(sum(ddb.get(o, 0) for o in _WRITES) * per, 4),
+        "dynamodb_reads_per_1000_rows": round(sum(ddb.get(o, 0) for o in _READS) * per, 4),
+        "s3_requests_per_1000_rows": round(s3 * per, 4),
+    }
+
+
+@contextlib.contextmanager
+def _remote_cloud(endpoint: str):
+    """The local stack on the moto server the parent started (another process)."""
+    from cxbill_local.runtime import FAKE_CREDENTIALS, _cloud, environment
+
+    with environment(FAKE_CREDENTIALS):
+        yield from _cloud(endpoint)
+
+
+def case_cxbill_org(endpoint: str, org_id: str, model: str, paths: list[str], users: int) -> dict:
+    """One org's period: contract, licenses, the logins uploads, then the daily run closes it."""
+    _count_requests()
+    rows = 0
+    with _remote_cloud(endpoint) as cloud:
+        cloud.set_day(ACTIVATION)
+        cloud.upload(f"contracts/{org_id}.json", contract(org_id, model))
+        cloud.upload(f"usage/{org_id}/licenses/all.csv", licenses_csv(users))
+        cloud.set_day(date(2026, 4, 1))
+        ingest_s = 0.0
+        CALLS.clear()
+        for n, path in enumerate(paths):
+            cloud.put_upload(f"usage/{org_id}/logins/part-{n}.csv.gz", Path(path).read_bytes())
+            t0 = time.perf_counter()
+            cloud.deliver_uploads()
+            ingest_s += time.perf_counter() - t0
+            rows += _rows_of(cloud, org_id)
+        ingest = {"seconds": ingest_s, "rss_mb": peak_rss_mb(), **_requests(rows)}
+        CALLS.clear()
         t0 = time.perf_counter()
-        cloud.upload(f"usage/{org_id}/logins/part-{part}.csv.gz", body)
-        ingest_s += time.perf_counter() - t0
-        del body
-    ingest_calls = dict(CALLS)
-    ddb_writes = sum(
-        v
-        for k, v in CALLS.items()
-        if k.startswith("dynamodb:")
-        and k.split(":")[1]
-        in ("PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems", "DeleteItem")
+        cloud.run_daily(date(2026, 4, 2))
+        close_s = time.perf_counter() - t0
+        closed = [i for i in _invoices(cloud, org_id) if i.get("kind") == "period"]
+        close = {"seconds": close_s, "rss_mb": peak_rss_mb(), **_requests(rows)}
+    return {"rows": rows, "ingest": ingest, "close": close, "invoices": len(closed)}
+
+
+def _rows_of(cloud, org_id: str) -> int:
+    from cxbill.adapters.models import UsageBatch
+
+    batches = list(UsageBatch.query(f"{org_id}#logins", consistent_read=True))
+    return batches[-1].rows if batches else 0
+
+
+def _invoices(cloud, org_id: str) -> list[dict]:
+    from cxbill.adapters.models import LedgerItem
+
+    items = LedgerItem.query(org_id, LedgerItem.sk.startswith("invoice#"), consistent_read=True)
+    return [json.loads(item.record) for item in items]
+
+
+def case_cxbill_calls(endpoint: str, paths: list[str]) -> dict:
+    """The read a telco org's close starts from: its calls batches, latest upload wins, as rows
+    (S3UsageStore.load)."""
+    from cxbill.adapters.models import UsageBatch
+    from cxbill.adapters.usage_store import S3UsageStore, batch_key
+    from cxbill.jobs import wiring
+
+    _count_requests()
+    with _remote_cloud(endpoint):
+        store = S3UsageStore(wiring.settings())
+        rows = 0
+        for n, path in enumerate(paths):
+            seq = f"{n:015d}#usage/big-telco/calls/{n}.csv#v1"
+            key = batch_key("big-telco", "calls", seq)
+            store.s3.upload_file(path, store.bucket, key)
+            count = _parquet_rows(path)
+            rows += count
+            UsageBatch(
+                "big-telco#calls",
+                seq,
+                object_key=key,
+                first_ms=PERIOD_START_MS,
+                last_ms=PERIOD_END_MS - 1,
+                rows=count,
+                upload_key=seq,
+                upload_version="v1",
+            ).save()
+        base_rss = peak_rss_mb()
+        CALLS.clear()
+        t0 = time.perf_counter()
+        calls = store.load("big-telco", "calls", PERIOD_START_MS, PERIOD_END_MS)
+        seconds = time.perf_counter() - t0
+        return {
+            "rows": rows,
+            "loaded": len(calls),
+            "seconds": seconds,
+            "rss_before_mb": base_rss,
+            "rss_mb": peak_rss_mb(),
+            **_requests(rows),
+        }
+
+
+def _parquet_rows(path: str) -> int:
+    (n,) = _duckdb().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
+    return n
+
+
+CASES = {
+    "csv_reader": case_csv_reader,
+    "duckdb_distinct": case_duckdb_distinct,
+    "duckdb_peak": case_duckdb_peak,
+    "duckdb_calls": case_duckdb_calls,
+    "cxbill_org": case_cxbill_org,
+    "cxbill_calls": case_cxbill_calls,
+}
+
+
+# --- the parent: files, processes, ratios -------------------------------------------------
+
+
+def child(case: str, *args: Any) -> dict:
+    """Run one case in a fresh interpreter; its JSON result, with its own peak RSS."""
+    cmd = [sys.executable, __file__, "--case", case, "--args", json.dumps(args)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  {case} {json.dumps({k: v for k, v in result.items() if k != 'requests'})[:300]}")
+    return result
+
+
+@contextlib.contextmanager
+def moto_server():
+    """The AWS stand-in in a process of its own (so the measured RSS is the function's)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from moto.server import main; main()",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    CALLS.clear()
-    t0 = time.perf_counter()
-    cloud.run_daily(date(2026, 4, 2))
-    close_s = time.perf_counter() - t0
-    ddb_reads = sum(
-        v
-        for k, v in CALLS.items()
-        if k.startswith("dynamodb:") and k.split(":")[1] in ("GetItem", "Query", "BatchGetItem")
-    )
-    return {
-        "org": org_id,
-        "model": model,
-        "rows": rows,
-        "users": users,
-        "ingest_seconds": round(ingest_s, 2),
-        "ingest_requests": ingest_calls,
-        "ingest_dynamodb_writes_per_1000_rows": round(ddb_writes * 1000 / rows, 4),
-        "close_seconds": round(close_s, 2),
-        "close_requests": dict(CALLS),
-        "close_dynamodb_reads_per_1000_rows": round(ddb_reads * 1000 / rows, 4),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-    }
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
-def bench_peak(sessions: int, users: int) -> dict:
-    from cxbill.domain.coverage import sustained_peak, user_coverage
-
-    rng = random.Random(3)
-    rows = []
-    for _ in range(sessions):
-        start = PERIOD_START_MS + rng.randrange(30 * DAY_MS)
-        rows.append((f"u{rng.randrange(users)}", start, start + rng.randrange(300_000, 32_400_000)))
-    t0 = time.perf_counter()
-    coverage = user_coverage(rows, PERIOD_START_MS, PERIOD_START_MS + 31 * DAY_MS)
-    peak = sustained_peak(coverage, PERIOD_START_MS, PERIOD_START_MS + 31 * DAY_MS)
-    return {
-        "sessions": sessions,
-        "users": users,
-        "peak": peak,
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("nan")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    args = parser.parse_args()
-    from cxbill_local.runtime import local_cloud
-
-    rows, users, peak_sessions = (
-        (20_000, 2_000, 50_000) if args.quick else (2_000_000, 50_000, 2_000_000)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the full sizes")
+    parser.add_argument("--skip", default="", help="comma-separated: logins5m,orgs,calls")
+    parser.add_argument(
+        "--calls-load", type=int, default=2_000_000, help="calls cxbill's load reads at most"
     )
-    results = {"peak_only": bench_peak(peak_sessions, users)}
-    with local_cloud() as cloud:
-        results["named"] = bench_org(cloud, "big-named", "named", rows, users)
-        results["concurrent"] = bench_org(cloud, "big-concurrent", "concurrent", rows, users)
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--args", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:  # a child
+        result = CASES[args.case](*json.loads(args.args))
+        result.setdefault("rss_mb", peak_rss_mb())
+        print(json.dumps(result))
+        return 0
+
+    scale = 0.01 if args.quick else args.scale
+    size = lambda n: max(1000, int(n * scale))  # noqa: E731
+    skip = set(filter(None, args.skip.split(",")))
+    sizes = {
+        "logins_1m": size(1_000_000),
+        "logins_5m": size(5_000_000),
+        "org_sessions": size(2_000_000),
+        "org_users": max(100, int(50_000 * scale)),
+        "calls": size(30_000_000),
+    }
+    results: dict[str, Any] = {"sizes": sizes, "scale": scale, "cpus": os.cpu_count()}
+    work = Path(tempfile.mkdtemp(prefix="cxbill-bench-"))
+    print(f"sizes {sizes}; files in {work}")
+
+    # 1. one logins upload, 1 M (and 5 M) rows: csv.reader vs cxbill's ingest
+    uploads = [("logins_1m", sizes["logins_1m"])]
+    if "logins5m" not in skip:
+        uploads.append(("logins_5m", sizes["logins_5m"]))
+    for name, rows in uploads:
+        path = work / f"{name}.csv.gz"
+        make_logins(path, rows, users=20_000 if scale >= 1 else max(100, int(20_000 * scale)))
+        print(f"{name}: {rows:,} rows, {path.stat().st_size / 2**20:.1f} MiB gzip")
+        reader = child("csv_reader", str(path))
+        with moto_server() as endpoint:
+            org = child(
+                "cxbill_org",
+                endpoint,
+                f"ingest-{name.replace('_', '-')}",
+                "named",
+                [str(path)],
+                20_000,
+            )
+        results[name] = {
+            "csv_reader": reader,
+            "cxbill_ingest": org["ingest"],
+            "ingest_vs_csv_reader": ratio(org["ingest"]["seconds"], reader["seconds"]),
+        }
+
+    # 2. the largest named and concurrent orgs: 2 M sessions in two uploads, then the close
+    if "orgs" not in skip:
+        half = sizes["org_sessions"] // 2
+        parts = [work / f"org_part{n}.csv.gz" for n in range(2)]
+        for n, path in enumerate(parts):
+            make_logins(path, half, sizes["org_users"], first=n * half, seed=13 + n)
+        files = [str(p) for p in parts]
+        reader = sum(child("csv_reader", f)["seconds"] for f in files)
+        distinct = child("duckdb_distinct", files)
+        peak = child("duckdb_peak", files)
+        for model, yardstick, target in (("named", distinct, 3), ("concurrent", peak, 3)):
+            with moto_server() as endpoint:
+                org = child(
+                    "cxbill_org", endpoint, f"big-{model}", model, files, sizes["org_users"]
+                )
+            whole = org["ingest"]["seconds"] + org["close"]["seconds"]
+            results[f"org_{model}"] = {
+                "sessions": org["rows"],
+                "csv_reader_seconds": reader,
+                "duckdb_yardstick": yardstick,
+                "cxbill": org,
+                "close_vs_duckdb": ratio(org["close"]["seconds"], yardstick["seconds"]),
+                "close_target": f"<= {target}x",
+                "whole_vs_csv_reader": ratio(whole, reader),
+                "whole_target": "<= 5x" if model == "named" else "<= 6x",
+            }
+
+    # 3. the largest telco org: calls batches (5 M rows each) read for its close
+    if "calls" not in skip:
+        per_batch = min(5_000_000, sizes["calls"])
+        paths = []
+        for first in range(0, sizes["calls"], per_batch):
+            path = work / f"calls_{first}.parquet"
+            make_calls(path, min(per_batch, sizes["calls"] - first), first)
+            paths.append(str(path))
+        yard = child("duckdb_calls", paths)
+        # cxbill's load makes a Python row of every call (~1 KB each): 30 M would not fit in
+        # this machine's memory, so it reads a smaller set and the README extrapolates per call.
+        loaded = min(sizes["calls"], args.calls_load)
+        load_path = work / "calls_load.parquet"
+        make_calls(load_path, loaded, 0)
+        with moto_server() as endpoint:
+            load = child("cxbill_calls", endpoint, [str(load_path)])
+        results["calls"] = {
+            "rows": sizes["calls"],
+            "rows_loaded_by_cxbill": loaded,
+            "duckdb_yardstick": yard,
+            "cxbill_load": load,
+            "rss_bytes_per_call": round(
+                (load["rss_mb"] - load["rss_before_mb"]) * 2**20 / max(load["loaded"], 1)
+            ),
+        }
+
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    for name, r in results.items():
-        print(name, json.dumps({k: v for k, v in r.items() if not k.endswith("requests")}))
-    print(f"written to {args.out / 'results.json'}")
+    (args.out / "results.md").write_text(table(results))
+    print(table(results))
+    print(f"written to {args.out / 'results.json'} and results.md")
     return 0
+
+
+def table(r: dict) -> str:
+    """The README's table: seconds, ratios, peak RSS, AWS requests per 1,000 rows."""
+    out = io.StringIO()
+    out.write(
+        "| measurement | rows | seconds | yardstick (s) | ratio | peak RSS MiB | "
+        "DDB writes / reads per 1k rows | S3 req. per 1k rows |\n"
+    )
+    out.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+    for name in ("logins_1m", "logins_5m"):
+        if name in r:
+            x, ing = r[name], r[name]["cxbill_ingest"]
+            out.write(
+                f"| ingest, one logins upload vs `csv.reader` | {x['csv_reader']['rows']:,} | "
+                f"{ing['seconds']:.2f} | {x['csv_reader']['seconds']:.2f} | "
+                f"{x['ingest_vs_csv_reader']}x | {ing['rss_mb']:.0f} | "
+                f"{ing['dynamodb_writes_per_1000_rows']} / {ing['dynamodb_reads_per_1000_rows']} |"
+                f" {ing['s3_requests_per_1000_rows']} |\n"
+            )
+    for model, what in (("named", "distinct users"), ("concurrent", "raw peak")):
+        x = r.get(f"org_{model}")
+        if not x:
+            continue
+        close, ing = x["cxbill"]["close"], x["cxbill"]["ingest"]
+        out.write(
+            f"| {model} close vs DuckDB {what} (1 thread) | {x['sessions']:,} | "
+            f"{close['seconds']:.2f} | {x['duckdb_yardstick']['seconds']:.2f} | "
+            f"{x['close_vs_duckdb']}x ({x['close_target']}) | {close['rss_mb']:.0f} | "
+            f"{close['dynamodb_writes_per_1000_rows']} / {close['dynamodb_reads_per_1000_rows']}"
+            f" | {close['s3_requests_per_1000_rows']} |\n"
+        )
+        out.write(
+            f"| {model} ingest + close vs `csv.reader` | {x['sessions']:,} | "
+            f"{ing['seconds'] + close['seconds']:.2f} | {x['csv_reader_seconds']:.2f} | "
+            f"{x['whole_vs_csv_reader']}x ({x['whole_target']}) | {close['rss_mb']:.0f} | "
+            f"{ing['dynamodb_writes_per_1000_rows']} / {close['dynamodb_reads_per_1000_rows']} |"
+            f" {ing['s3_requests_per_1000_rows']} |\n"
+        )
+    if "calls" in r:
+        x, load = r["calls"], r["calls"]["cxbill_load"]
+        out.write(
+            f"| calls: DuckDB sums by service (latest upload per call) | {x['rows']:,} | "
+            f"| {x['duckdb_yardstick']['seconds']:.2f} | | {x['duckdb_yardstick']['rss_mb']:.0f}"
+            " | | |\n"
+        )
+        out.write(
+            f"| calls: cxbill's load for the close (rows in Python) | "
+            f"{x['rows_loaded_by_cxbill']:,} | {load['seconds']:.2f} | | | {load['rss_mb']:.0f} "
+            f"({x['rss_bytes_per_call']} B/call) | "
+            f"0 / {load['dynamodb_reads_per_1000_rows']} | {load['s3_requests_per_1000_rows']} |\n"
+        )
+    return out.getvalue()
 
 
 if __name__ == "__main__":

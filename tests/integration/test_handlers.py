@@ -105,7 +105,7 @@ def test_ingest_handler_stores_the_upload_an_s3_event_names(
     assert ingestion.received_at == "2026-02-01T09:30:00Z"  # the event's time, not the clock's
     (batch,) = cloud.batches("acme", "logins")
     assert batch.rows == 3
-    assert cloud.documents("normalized/acme/logins/") == [batch.object_key]
+    assert cloud.documents("usage/kind=logins/org_id=acme/") == [batch.object_key]
 
 
 # ------------------------------------------------------------------ schedule -> daily -> close

@@ -77,7 +77,7 @@ def test_r_ingest_1_file_with_two_bad_rows_is_rejected_whole_with_a_report(licen
 
     assert licensed.dead_letters == []
     assert licensed.batches("acme", "logins") == []  # nothing from the file is stored
-    assert licensed.documents("normalized/acme/logins/") == []
+    assert licensed.documents("usage/kind=logins/org_id=acme/") == []
     record = licensed.ingestion(LOGINS_KEY)
     assert (record.status, record.rows, record.errors) == ("rejected", 0, 2)
     assert record.report_key == f"rejections/{LOGINS_KEY}.json"

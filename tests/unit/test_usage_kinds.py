@@ -4,7 +4,6 @@ R-ingest-1, R-deck-1), and their round trip through the normalized store's CSV."
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 from datetime import date
 from decimal import Decimal
@@ -417,8 +416,8 @@ def test_store_codec_round_trips_through_the_spool(kind):
     try:
         for row in ROWS[kind]:
             spool.add(row)
-        with gzip.GzipFile(fileobj=spool.finish()) as raw:
-            cells = list(csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
+        with open(spool.finish(), encoding="utf-8", newline="") as spooled:
+            cells = list(csv.reader(spooled))
     finally:
         spool.close()
     decoded = [USAGE_KINDS[kind].from_cells(c) for c in cells]

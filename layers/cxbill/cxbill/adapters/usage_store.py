@@ -1,23 +1,27 @@
-"""Normalized usage: each accepted upload becomes one gzip CSV object in the documents bucket,
-indexed by one UsageBatch item. Writes grow with uploads, not rows (SPEC 11).
+"""Normalized usage in the columnar store (SPEC 11): each accepted upload becomes one Parquet
+file in the documents bucket, `usage/kind=<kind>/org_id=<org>/<upload seq, path-safe>.parquet`
+(the Hive layout Athena's Glue tables read), indexed by one UsageBatch item. Writes grow with
+uploads, not rows.
 
-Reading a period merges the batches whose time span touches it, latest upload winning per
-identity (R-usage-1, R-ingest-3); later batches that lie outside the period are read too, but
-only to drop identities whose latest version has moved out of it.
+Reading a period resolves, in SQL over the batch files downloaded to /tmp (adapters/columnar),
+the latest upload per identity among the batches whose time span touches it (R-usage-1,
+R-ingest-3); later batches that lie outside the period are read too, but only their identities,
+to drop those whose latest version has moved out of it.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
+import hashlib
+import os
+import shutil
 import tempfile
 from collections.abc import Hashable, Iterator, Sequence, Set
-from typing import IO, Literal, overload
+from pathlib import Path
+from typing import Literal, overload
+from urllib.parse import quote
 
 from ..domain.ports import Upload
 from ..domain.usage import (
-    USAGE_KINDS,
     Assignment,
     Call,
     Device,
@@ -27,32 +31,30 @@ from ..domain.usage import (
     Session,
     UsageRow,
 )
+from . import columnar
 from .aws import clients
 from .models import UsageBatch
 from .settings import Settings
 
+MAX_NAME_BYTES = 400  # a batch's file name; S3 keys are at most 1,024 bytes
 
-class Spool:
-    """A temporary gzip CSV the rows of one upload are written to while it is validated."""
 
-    def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self._gzip = gzip.GzipFile(fileobj=self.file, mode="wb", compresslevel=5)
-        self._text = io.TextIOWrapper(self._gzip, encoding="utf-8", newline="")
-        self._writer = csv.writer(self._text)
+class Spool(columnar.CsvSpool):
+    """A temporary CSV the rows of one upload are written to while it is validated; stored as
+    Parquet only by save_batch."""
 
-    def add(self, row: tuple) -> None:
-        self._writer.writerow(row)
 
-    def finish(self) -> IO[bytes]:
-        self._text.flush()
-        self._text.detach()
-        self._gzip.close()
-        self.file.seek(0)
-        return self.file
+def batch_name(seq: str) -> str:
+    """The upload seq made path-safe: percent-encoded (so distinct seqs stay distinct and sort
+    by event time), or for a very long key its event time and SHA-256."""
+    name = quote(seq, safe="")
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    return f"{seq.split('#', 1)[0]}%23sha256-{hashlib.sha256(seq.encode()).hexdigest()}"
 
-    def close(self) -> None:
-        self.file.close()
+
+def batch_key(org_id: str, kind: str, seq: str) -> str:
+    return f"usage/kind={kind}/org_id={org_id}/{batch_name(seq)}.parquet"
 
 
 class S3UsageStore:
@@ -66,10 +68,12 @@ class S3UsageStore:
     def save_batch(
         self, org_id: str, kind: str, upload: Upload, spool: Spool, summary: FileSummary
     ) -> None:
-        """Store the batch object, then its index item; the same upload always writes the same
+        """Store the batch file, then its index item; the same upload always writes the same
         names, so a retried upload overwrites itself instead of adding a batch."""
-        object_key = f"normalized/{org_id}/{kind}/{upload.seq.replace('#', '/')}.csv.gz"
-        self.s3.upload_fileobj(spool.finish(), self.bucket, object_key)
+        object_key = batch_key(org_id, kind, upload.seq)
+        parquet = os.path.join(spool.dir, "batch.parquet")
+        columnar.csv_to_parquet(kind, spool.finish(), upload.seq, parquet)
+        self.s3.upload_file(parquet, self.bucket, object_key)
         UsageBatch(
             f"{org_id}#{kind}",
             upload.seq,
@@ -84,21 +88,35 @@ class S3UsageStore:
     def batches(self, org_id: str, kind: str) -> list[UsageBatch]:
         return list(UsageBatch.query(f"{org_id}#{kind}", consistent_read=True))
 
-    def rows(self, batch: UsageBatch, kind: str) -> Iterator[UsageRow]:
-        body = self.s3.get_object(Bucket=self.bucket, Key=batch.object_key)["Body"]
-        decode = USAGE_KINDS[kind].from_cells
-        with gzip.GzipFile(fileobj=body) as raw:
-            for cells in csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")):
-                yield decode(cells)
+    def _download(
+        self, batches: Sequence[tuple[int, UsageBatch, bool]], into: str
+    ) -> list[columnar.BatchFile]:
+        """Each batch file to /tmp with one GET (never a ranged multipart download)."""
+        files = []
+        for ordinal, batch, keep in batches:
+            path = Path(into) / f"{ordinal:08d}.parquet"
+            body = self.s3.get_object(Bucket=self.bucket, Key=batch.object_key)["Body"]
+            columnar.download(body, path)
+            files.append(columnar.BatchFile(ordinal, str(path), keep))
+        return files
 
     def stored_versions(
         self, org_id: str, kind: str, identities: Set[Hashable], before_ms: int
     ) -> Iterator[UsageRow]:
         """Every stored version of these identities in batches that touch time before
         `before_ms`: what a correction may move out of a closed period (R-ingest-8)."""
-        for batch in self.batches(org_id, kind):
-            if batch.first_ms < before_ms:
-                yield from (r for r in self.rows(batch, kind) if r.identity in identities)
+        if not identities:
+            return iter(())
+        old = [
+            (n, b, True) for n, b in enumerate(self.batches(org_id, kind)) if b.first_ms < before_ms
+        ]
+        if not old:
+            return iter(())
+        scratch = tempfile.mkdtemp(prefix="cxbill-versions-")
+        try:
+            return iter(columnar.versions(kind, self._download(old, scratch), identities))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     # The kind decides the rows: sessions for "logins", assignments for "licenses", and so on.
     @overload
@@ -128,18 +146,13 @@ class S3UsageStore:
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[UsageRow]:
         """The latest version of every row whose upload touched [start_ms, end_ms)."""
         batches = self.batches(org_id, kind)  # ordered by seq: upload order
-        touching = [b for b in batches if b.first_ms < end_ms and b.last_ms >= start_ms]
-        if not touching:
+        touching = [b.first_ms < end_ms and b.last_ms >= start_ms for b in batches]
+        if not any(touching):
             return []
-        first_seq, touching_seqs = touching[0].seq, {b.seq for b in touching}
-        latest: dict[Hashable, UsageRow] = {}
-        for batch in batches:
-            if batch.seq < first_seq:
-                continue
-            keep = batch.seq in touching_seqs
-            for row in self.rows(batch, kind):
-                if keep:
-                    latest[row.identity] = row
-                else:  # its latest version lies outside the period
-                    latest.pop(row.identity, None)
-        return list(latest.values())
+        first = touching.index(True)
+        wanted = [(n, batches[n], touching[n]) for n in range(first, len(batches))]
+        scratch = tempfile.mkdtemp(prefix="cxbill-load-")
+        try:
+            return columnar.latest(kind, self._download(wanted, scratch))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
