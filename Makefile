@@ -43,6 +43,7 @@ demo: install
 
 bench: install
 	$(BIN)/python tests/benchmarks/run.py --out bench-results $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/pdf_rate.py
 
 lint: install
 	$(BIN)/ruff check .
