@@ -325,8 +325,10 @@ def _seller(issuer: Issuer, text: _Text) -> list[Flowable]:
     block: list[Flowable] = [_label("FROM")]
     block.append(text.line(issuer.legal_name, room, _NAME, bold=True))
     block += [text.line(line, room) for line in _distinct_lines(issuer.legal_name, issuer.address)]
-    block.append(text.line(f"Tax ID: {issuer.tax_id}", room))
-    block.append(text.line(issuer.email, room))
+    if issuer.tax_id:
+        block.append(text.line(f"Tax ID: {issuer.tax_id}", room))
+    if issuer.email:
+        block.append(text.line(issuer.email, room))
     return _stacked(block)
 
 

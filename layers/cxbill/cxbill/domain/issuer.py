@@ -76,10 +76,10 @@ class Issuer:
         currencies = obj.get("currencies")
         return cls(
             legal_name=obj["legal_name"],
-            address=tuple(obj["address"]),
-            tax_id=obj["tax_id"],
-            email=obj["email"],
-            remittance=tuple(obj["remittance"]),
+            address=tuple(obj.get("address", ())),
+            tax_id=obj.get("tax_id", ""),
+            email=obj.get("email", ""),
+            remittance=tuple(obj.get("remittance", ())),
             currencies=None if currencies is None else tuple(currencies),
         )
 
