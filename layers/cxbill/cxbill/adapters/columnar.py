@@ -228,7 +228,7 @@ _BUILD: dict[str, Callable[[tuple], Any]] = {
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection, kind: str) -> list[Any]:
-    build, rows = _BUILD[kind], []
+    build, rows = _BUILD[kind], list[Any]()
     while chunk := cursor.fetchmany(FETCH_ROWS):
         rows += map(build, chunk)
     return rows
