@@ -350,3 +350,96 @@ def test_glue_table_columns_equal_the_parquet_schema(kind, tmp_path):
     assert parameters["storage.location.template"]["Fn::Sub"].endswith(
         f"/usage/kind={kind}/org_id=${{!org_id}}/"
     )
+
+
+def _named_queries() -> dict[str, str]:
+    resources = load_template()["Resources"]
+    return {
+        r["Properties"]["Name"]: r["Properties"]["QueryString"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Athena::NamedQuery"
+    }
+
+
+def _run_in_duckdb(query: str, tables: dict[str, list], month: tuple[int, int], into: Path):
+    """Run a named query's SQL in DuckDB over files written by the store: Athena's
+    month-bound expression becomes the epoch ms it stands for, each table a view over
+    its kind's files with org_id taken from the Hive path."""
+    for n, bound in enumerate(month):
+        query = query.replace(
+            "CAST(to_unixtime(from_iso8601_timestamp(?)) * 1000 AS bigint)", str(bound), 1
+        )
+        assert n < 2
+    con = columnar.connect()
+    for kind, batches in tables.items():
+        paths = []
+        for org, seq, rows in batches:
+            folder = into / f"kind={kind}" / f"org_id={org}"
+            folder.mkdir(parents=True, exist_ok=True)
+            spool = Spool()
+            for row in rows:
+                spool.add(row)
+            path = str(folder / f"{batch_name(seq)}.parquet")
+            columnar.csv_to_parquet(kind, spool.finish(), seq, path)
+            spool.close()
+            paths.append(path)
+        con.execute(
+            f"CREATE TEMP VIEW usage_{kind} AS SELECT * FROM read_parquet("
+            f"{paths!r}, hive_partitioning = true)"
+        )
+    return con.execute(query).fetchall()
+
+
+def test_named_query_billable_users_counts_latest_sessions_by_highest_tier(tmp_path):
+    (query,) = [q for name, q in _named_queries().items() if name.startswith("billable-users")]
+    day = 24 * HOUR
+    sessions = [
+        Session("s1", "u1", "", "web", T0, T0 + HOUR),
+        Session("s2", "u2", "", "api", T0, T0 + HOUR),  # not billable
+        Session("s3", "u3", "", "web", T0 - 40 * day, T0 - 40 * day),  # before the month
+        Session("s4", "u4", "", "desktop", T0, T0 + HOUR),
+    ]
+    s4_moved = sessions[3]._replace(login_ms=T0 - 40 * day, logout_ms=T0 - 40 * day)
+    licenses = [
+        Assignment("u1", "", "CX1", T0 - day, OPEN_END),
+        Assignment("u1", "", "CX3", T0 + day, T0 + 2 * day),  # upgraded for a day: CX3
+        Assignment("u1", "", "DIGITAL", T0, OPEN_END),  # but CX3 users bill no add-on
+        Assignment("u4", "", "CX2", T0, OPEN_END),
+        Assignment("u4", "", "WEM", T0, OPEN_END),
+    ]
+    got = _run_in_duckdb(
+        query,
+        {
+            "logins": [
+                ("acme", f"{1:015d}#a#v", sessions),
+                ("globex", f"{1:015d}#g#v", sessions[:1]),
+                ("acme", f"{2:015d}#b#v", [s4_moved]),  # a later upload moves s4 out
+            ],
+            "licenses": [("acme", f"{1:015d}#l#v", licenses)],
+        },
+        (T0, T0 + 31 * day),
+        tmp_path,
+    )
+    assert got == [("acme", "CX3", 1), ("globex", "default_tier", 1)]
+
+
+def test_named_query_call_minutes_sums_latest_calls(tmp_path):
+    (query,) = [q for name, q in _named_queries().items() if name.startswith("call-minutes")]
+    call = SAMPLES["calls"]  # 66 s at 0.0110
+    again = call._replace(adjusted_duration_s=120, cost=Decimal("0.0200"))
+    other = call._replace(call_id="c2", country="GB")
+    got = _run_in_duckdb(
+        query,
+        {
+            "calls": [
+                ("acme", f"{1:015d}#a#v", [call, other]),
+                ("acme", f"{2:015d}#b#v", [again]),  # the latest upload of c1 wins
+            ]
+        },
+        (T0, T0 + HOUR),
+        tmp_path,
+    )
+    assert [(o, s, d, n, float(m), c) for o, s, d, n, m, c in got] == [
+        ("acme", "outbound", "International", 1, 1.1, Decimal("0.0110")),
+        ("acme", "outbound", "US", 1, 2.0, Decimal("0.0200")),
+    ]
