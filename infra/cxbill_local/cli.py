@@ -123,8 +123,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
         query = urllib.parse.urlencode({"key": key})
         result = _stand_in(args.port, f"/dev/upload?{query}", path.read_bytes())
         line = f"{key}: {result['status']}"
-        if "rows" in result and result["status"] == "accepted":
-            line += f" ({result['rows']} rows)"
+        if result["status"] == "accepted" and key.startswith(("usage/", "rates/")):
+            rows = result.get("rows", 0)
+            line += f" ({rows} row{'' if rows == 1 else 's'})"
         if result.get("report_key"):
             line += f" - report {result['report_key']}"
         print(line)
@@ -138,8 +139,10 @@ def cmd_run_daily(args: argparse.Namespace) -> int:
     query = urllib.parse.urlencode({"date": args.date.isoformat(), "through": through.isoformat()})
     result = _stand_in(args.port, f"/dev/daily?{query}")
     for day in result["days"]:
-        failed = f", {len(day['failed'])} orgs failed" if day.get("failed") else ""
-        print(f"{day['date']}: {day['close_messages']} close messages{failed}")
+        failed = day.get("failed") or 0
+        failed = len(failed) if isinstance(failed, list) else failed
+        note = f", {failed} failed (retried by the next run)" if failed else ""
+        print(f"{day['date']}: {day['close_messages']} close messages{note}")
     return 0
 
 
