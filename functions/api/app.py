@@ -567,6 +567,12 @@ def _invalid(e: RequestValidationError) -> Response:
     errors = e.errors()
     if any(err.get("loc", ("",))[0] == "response" for err in errors):
         return _internal(e)
+    org_id = app.context.get("_route_args", {}).get("org_id")
+    if org_id is not None:  # R-api-1 first: who asks decides before what was asked
+        try:
+            authorize(org_id)
+        except ApiError as denied:
+            return _api_error(denied)
     first = errors[0] if errors else {}
     where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
     return _error(400, "bad_request", f"{where}: {first.get('msg', 'invalid')}"[:200])

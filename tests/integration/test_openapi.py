@@ -270,6 +270,15 @@ def test_r_api_3_a_date_the_parameter_types_refuse_is_a_400_in_shape(api, docume
     conforms(document, "/orgs/{org_id}/invoices", 400, response["body"])
 
 
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [(None, 401), ({"org_id": "acme", "permissions": []}, 403), (PARTNER, 404)],
+)
+def test_r_api_1_who_asks_is_answered_before_a_bad_parameter(api, claims, status):
+    response = api.api("/orgs/acme/invoices", claims, {"from": "yesterday"})
+    assert response["status"] == status
+
+
 def test_r_api_4_an_answer_that_breaks_its_model_is_a_500_with_the_request_id(
     api, document, monkeypatch
 ):
