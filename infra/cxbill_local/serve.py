@@ -133,10 +133,13 @@ def serve(port: int, demo: bool = False) -> int:
     return 0
 
 
-def api_server(stand: Stand, port: int) -> ThreadingHTTPServer:
+def api_server(
+    stand: Stand, port: int, handler: type[BaseHTTPRequestHandler] | None = None
+) -> ThreadingHTTPServer:
     """The admin API, its console and the /dev/ routes on 127.0.0.1:`port` (0: any free port),
-    answering from a thread of their own until `shutdown()`."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(stand))
+    answering from a thread of their own until `shutdown()`. `handler`: a subclass of
+    `request_handler(stand)` that answers more (a test's identity provider)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler or request_handler(stand))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -194,7 +197,8 @@ def api_event(
     return event
 
 
-def _handler(stand: Stand) -> type[BaseHTTPRequestHandler]:
+def request_handler(stand: Stand) -> type[BaseHTTPRequestHandler]:
+    """The HTTP handler of `serve`'s API port, bound to `stand`."""
     cloud = stand.cloud
 
     class Handler(BaseHTTPRequestHandler):

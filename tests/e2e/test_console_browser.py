@@ -13,6 +13,8 @@ saying so. Playwright's own browser downloads are never used.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import os
@@ -22,9 +24,10 @@ import shutil
 import socket
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 import requests
@@ -33,7 +36,7 @@ from pypdf import PdfReader
 from cxbill.jobs import wiring
 from cxbill_local import devtoken
 from cxbill_local.runtime import LocalCloud, local_cloud
-from cxbill_local.serve import Stand, api_server
+from cxbill_local.serve import Stand, api_server, request_handler
 
 pytestmark = pytest.mark.e2e
 
@@ -107,6 +110,8 @@ DEVICES = b"device_id,type,active_from,active_to\nedge-1,physical_edge,2026-01-2
 class Console:
     url: str
     cloud: LocalCloud
+    stand: Stand
+    exchanges: list[dict] = field(default_factory=list)  # the fake identity provider's log
 
 
 def _free_port() -> int:
@@ -136,9 +141,10 @@ def console() -> Iterator[Console]:
             cloud.upload(f"usage/{org}/logins/q1.csv", LOGINS)
         cloud.upload("usage/acme/devices/all.csv", DEVICES)
         cloud.run_daily(TODAY)
-        server = api_server(Stand(cloud, TODAY), 0)
+        stand = Stand(cloud, TODAY)
+        server = api_server(stand, 0)
         try:
-            yield Console(f"http://127.0.0.1:{server.server_address[1]}", cloud)
+            yield Console(f"http://127.0.0.1:{server.server_address[1]}", cloud, stand)
         finally:
             server.shutdown()
 
@@ -344,3 +350,125 @@ def test_r_api_6_a_token_no_longer_accepted_signs_out(console, page, shots, monk
     assert page.get_by_role("heading", name="Sign in").is_visible()
     assert page.locator("#nav").is_hidden() and page.locator("#who").is_hidden()
     page.screenshot(path=shots / "10-signed-out.png", full_page=True)
+
+
+# ------------------------------------------------------------------ deployed sign-in (OIDC, PKCE)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def identity_provider(console: Console):
+    """The stand-in's handler plus a fake OpenID Connect provider on the same origin (the
+    console's CSP lets it reach https origins, or its own): discovery, an authorization endpoint
+    that signs the user straight in, and a token endpoint that checks the PKCE verifier. The
+    console's config.json is the deployed one (mode oidc)."""
+    codes: dict[str, dict] = {}
+
+    class Provider(request_handler(console.stand)):  # type: ignore[misc]
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlsplit(self.path)
+            origin = f"http://{self.headers['Host']}"
+            query = dict(parse_qsl(url.query))
+            if url.path == "/console/config.json":
+                return self._send(
+                    200,
+                    {
+                        "mode": "oidc",
+                        "issuer": f"{origin}/idp/",
+                        "client_id": "cxbill-console",
+                        "redirect_uri": "/console/",
+                        "scopes": "openid email",
+                    },
+                )
+            if url.path == "/idp/.well-known/openid-configuration":
+                return self._send(
+                    200,
+                    {
+                        "issuer": f"{origin}/idp/",
+                        "authorization_endpoint": f"{origin}/idp/authorize",
+                        "token_endpoint": f"{origin}/idp/token",
+                    },
+                )
+            if url.path == "/idp/authorize":
+                code = secrets.token_urlsafe(16)
+                codes[code] = query
+                back = (
+                    f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+                )
+                self.send_response(302)
+                self.send_header("Location", back)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            return super().do_GET()
+
+        def do_POST(self) -> None:  # noqa: N802
+            if urlsplit(self.path).path != "/idp/token":
+                return super().do_POST()
+            size = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(size).decode()).items()}
+            asked = codes.pop(form.get("code", ""), None)
+            challenge = _b64url(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+            console.exchanges.append({"form": form, "asked": asked, "challenge": challenge})
+            if asked is None or challenge != asked["code_challenge"]:
+                return self._send(400, {"error": "invalid_grant"})
+            claims = {"org_id": "acme", "permissions": ["billing:all"], "email": "fin@acme.example"}
+            id_token = devtoken.sign({**claims, "nonce": asked["nonce"]})
+            return self._send(
+                200,
+                {
+                    "access_token": devtoken.sign(claims),
+                    "id_token": id_token,
+                    "token_type": "Bearer",
+                },
+            )
+
+    return Provider
+
+
+def test_r_api_6_deployed_sign_in_is_the_authorization_code_with_pkce(console, tmp_path, shots):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip package playwright missing")
+    server = api_server(console.stand, 0, identity_provider(console))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(tmp_path / "profile"),
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1200, "height": 900},
+            )
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(f"{url}/console/#invoices")
+            assert page.locator("#dev-signin").is_hidden()  # no development sign-in deployed
+            page.get_by_role("button", name="Sign in").click()
+            page.locator("#invoice-table").wait_for()  # back on the page the user asked for
+
+            (exchange,) = console.exchanges
+            asked, form = exchange["asked"], exchange["form"]
+            assert asked["response_type"] == "code" and asked["code_challenge_method"] == "S256"
+            assert asked["client_id"] == form["client_id"] == "cxbill-console"
+            assert asked["redirect_uri"] == form["redirect_uri"] == f"{url}/console/"
+            assert asked["scope"] == "openid email"
+            assert exchange["challenge"] == asked["code_challenge"]  # the verifier matched
+            assert form["grant_type"] == "authorization_code"
+            assert "client_secret" not in form and len(form["code_verifier"]) >= 43
+
+            assert "code=" not in page.url and "state=" not in page.url
+            assert page.locator("#who-text").inner_text() == "fin@acme.example · acme"
+            stored = page.evaluate(
+                "() => [JSON.stringify(localStorage), JSON.stringify(sessionStorage), "
+                "document.cookie]"
+            )
+            assert stored == ["{}", "{}", ""]  # the tokens live in the page's memory only
+            page.screenshot(path=shots / "11-oidc-signed-in.png", full_page=True)
+            page.reload()  # memory only: a reload signs out
+            page.get_by_role("heading", name="Sign in").wait_for()
+            context.close()
+    finally:
+        server.shutdown()
+        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
