@@ -127,7 +127,19 @@ def test_r_pdf_4_han_alone_follows_the_document():
     assert fonts.cjk_font(["北京市"]) == fonts.CHINESE
     assert fonts.cjk_font(["東京都", "さくら"]) == fonts.JAPANESE
     assert fonts.cjk_font(["東京都"], currency="JPY") == fonts.JAPANESE
-    assert fonts.cjk_font(["漢字", "한빛"]) == fonts.KOREAN
+    assert fonts.cjk_font(["漢字", "한빛"]) == fonts.CHINESE
+    # a line with kana or Hangul sets its own Han font
+    assert fonts.runs("東京都 さくら", han=fonts.CHINESE) == [(fonts.JAPANESE, "東京都 さくら")]
+    assert fonts.runs("서울 江南區", han=fonts.CHINESE) == [(fonts.KOREAN, "서울 江南區")]
+
+
+def test_r_pdf_4_no_han_character_goes_to_a_font_whose_set_lacks_it():
+    """Korean CID fonts hold only KS X 1001's hanja: simplified Chinese goes elsewhere."""
+    runs = fonts.runs("주식회사 北京市朝阳区", han=fonts.CHINESE)
+    assert runs == [(fonts.KOREAN, "주식회사 北京市朝"), (fonts.CHINESE, "阳区")]
+    for font, run in fonts.runs("北京市朝阳区 東京都千代田区 서울 江南區", han=fonts.JAPANESE):
+        codec = {fonts.CHINESE: "gbk", fonts.JAPANESE: "shift_jis", fonts.KOREAN: "euc_kr"}
+        run.encode(codec[font])
 
 
 def pdf_fonts(pdf: bytes) -> set[str]:

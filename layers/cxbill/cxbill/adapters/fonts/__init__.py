@@ -7,9 +7,11 @@ PDF's text layer gives it back as it was. Everything else (Cyrillic, Greek, Lati
 Windows-1252, and more) uses DejaVu Sans, shipped beside this file and embedded as a subset of
 the glyphs used. Fonts are registered on first use: an invoice in Latin text never loads one.
 
-Han characters are shared by the three CJK languages; a run of Han alone takes the document's
-CJK font (`cjk_font`), which the document's own text decides: kana makes it Japanese, Hangul
-Korean, else its currency (JPY) or Chinese.
+Han characters are shared by the three CJK languages. In a line with kana they print in the
+Japanese font, in a line with Hangul in the Korean one, else in the document's (`cjk_font`:
+Japanese when the document has kana or is in JPY, else Chinese); and a character that font's
+character set lacks (Korean fonts have only KS X 1001's hanja) goes to one that has it, so no
+Han character prints as a box.
 """
 
 from __future__ import annotations
@@ -74,11 +76,23 @@ def is_latin(text: str) -> bool:
 def cjk_font(texts: Iterable[str], currency: str = "") -> str:
     """The CID font for Han characters in a document holding `texts`."""
     kinds = {_kind(ch) for text in texts if not is_latin(text) for ch in text}
-    if _KANA in kinds:
-        return JAPANESE
-    if _HANGUL in kinds:
-        return KOREAN
-    return JAPANESE if currency == "JPY" else CHINESE
+    return JAPANESE if _KANA in kinds or currency == "JPY" else CHINESE
+
+
+# The character set each CID font's collection covers, as a codec that encodes exactly it.
+_CHARSETS = {CHINESE: "gbk", JAPANESE: "shift_jis", KOREAN: "euc_kr"}
+
+
+@cache
+def _han_font(ch: str, preferred: str) -> str:
+    """`preferred` if its character set has `ch`, else the first CJK font whose set has it."""
+    for font in (preferred, CHINESE, JAPANESE, KOREAN):
+        try:
+            ch.encode(_CHARSETS[font])
+        except UnicodeEncodeError:
+            continue
+        return font
+    return CHINESE
 
 
 def runs(text: str, han: str = CHINESE, bold: bool = False) -> list[tuple[str, str]]:
@@ -88,11 +102,15 @@ def runs(text: str, han: str = CHINESE, bold: bool = False) -> list[tuple[str, s
     latin = LATIN_BOLD if bold else LATIN
     if is_latin(text):
         return [(latin, text)] if text else []
+    kinds = [_kind(ch) for ch in text]
+    if _KANA in kinds:
+        han = JAPANESE
+    elif _HANGUL in kinds:
+        han = KOREAN
     fonts = {
         LATIN: latin,
         _KANA: JAPANESE,
         _HANGUL: KOREAN,
-        _HAN: han,
         OTHER: OTHER_BOLD if bold else OTHER,
     }
     found: list[tuple[str, str]] = []
@@ -100,7 +118,8 @@ def runs(text: str, han: str = CHINESE, bold: bool = False) -> list[tuple[str, s
     for i, ch in enumerate(text):
         if current is not None and ch in _NEUTRAL:
             continue
-        font = fonts[_kind(ch)]
+        kind = kinds[i]
+        font = _han_font(ch, han) if kind == _HAN else fonts[kind]
         if font != current:
             if current is not None:
                 found.append((current, text[start:i]))
