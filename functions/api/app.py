@@ -35,7 +35,7 @@ BILLING_PERMISSIONS = frozenset(
 )
 CONSOLE = FilePath(__file__).parent / "console"
 BEARER = "bearer"
-TOKEN = [{BEARER: []}]  # the data routes' security requirement
+TOKEN: list[dict[str, list[str]]] = [{BEARER: []}]  # the data routes' security requirement
 
 app.configure_openapi(
     title="cxbill admin API",
@@ -458,7 +458,7 @@ def openapi_json():
 
 
 @cache
-def console_files() -> dict[str, Path]:
+def console_files() -> dict[str, FilePath]:
     """The console's files by name: only these are ever served (no path from the request)."""
     return {p.name: p for p in CONSOLE.iterdir() if p.is_file()}
 
@@ -552,7 +552,7 @@ def _error(status: int, code: str, message: str, **extra: str) -> Response:
 
 @app.exception_handler(ApiError)
 def _api_error(e: ApiError) -> Response:
-    return _error(e.status_code, e.code, e.msg)
+    return _error(e.status_code, e.code, str(e.msg))
 
 
 @app.exception_handler(BadRequest)
@@ -592,7 +592,7 @@ def _no_route(e: Exception) -> Response:
 def _internal(e: Exception) -> Response:
     """An unexpected failure: logged with its trace, answered without one."""
     logger.exception("unexpected failure")
-    request_id = app.current_event.request_context.request_id or ""
+    request_id = str(app.current_event.request_context.request_id or "")
     return _error(
         500, "internal", "an unexpected error; quote the request id", request_id=request_id
     )

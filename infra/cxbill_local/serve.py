@@ -218,8 +218,8 @@ def request_handler(stand: Stand) -> type[BaseHTTPRequestHandler]:
                     orgs = stand.orgs()
                 return self._send(200, self._dev_config(orgs))
             auth = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            claims = devtoken.verify(auth) if auth else None
-            event = api_event("GET", url.path, url.query, dict(self.headers.items()), claims)
+            verified = devtoken.verify(auth) if auth else None
+            event = api_event("GET", url.path, url.query, dict(self.headers.items()), verified)
             with stand.lock:
                 response = cloud.functions["api"].handler(event, LambdaContext("api"))
             self._answer(response)
