@@ -348,7 +348,7 @@ CASES = {
 def child(case: str, *args: Any) -> dict:
     """Run one case in a fresh interpreter; its JSON result, with its own peak RSS."""
     cmd = [sys.executable, __file__, "--case", case, "--args", json.dumps(args)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1769"}
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"  {case} {json.dumps({k: v for k, v in result.items() if k != 'requests'})[:300]}")
