@@ -153,13 +153,11 @@ def write_events(cloud: LocalCloud, path: Path) -> list[dict]:
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         for message in messages:
             event = json.loads(message["Body"])
-            events.append(
-                {k: event[k] for k in ("detail-type", "source", "detail")}
-            )
-        sqs.delete_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-        )
+            events.append({k: event[k] for k in ("detail-type", "source", "detail")})
+        receipts = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+        ]
+        sqs.delete_message_batch(QueueUrl=url, Entries=receipts)
     lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
     _write(path, lines.encode())
     return events

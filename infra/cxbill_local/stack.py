@@ -4,10 +4,11 @@ The tables' key schemas, the buckets' names and settings and the queues' attribu
 from the SAM template, so the schema lives in one place: change the template and the local
 stack follows. Only the resources the code talks to are created (tables, buckets, queues, the
 event bus and the upload bucket's notification; locally each bus also gets a rule that copies
-every event to a queue, its "tap", which the replay and the tests read); functions, the API, IAM, bucket/queue policies, log groups
-and alarms are left to the real deployment. What the functions are given is the template's too:
-``LocalStack.environment()`` resolves ``Globals.Function.Environment`` and each function's own
-``Environment`` against the local resources.
+every event to a queue, its "tap", which the replay and the tests read); functions, the API,
+IAM, bucket/queue policies, log groups and alarms are left to the real deployment. What the
+functions are given is the template's too: ``LocalStack.environment()`` resolves
+``Globals.Function.Environment`` and each function's own ``Environment`` against the local
+resources.
 
 The caller decides where "AWS" is: inside ``moto.mock_aws()`` (in-process), or a
 ``ThreadedMotoServer`` reached through ``endpoint_url``. Two moto facts worth knowing:
@@ -415,9 +416,7 @@ def _tap_event_bus(events: Any, sqs: Any, resolve: _Resolver, logical_id: str) -
         "QueueArn"
     ]
     rule = f"{bus}-tap"
-    events.put_rule(
-        Name=rule, EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]})
-    )
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]}))
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
     return url
 
