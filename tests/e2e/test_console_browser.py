@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 import requests
+from moto.moto_api._internal import moto_api_backend
 from pypdf import PdfReader
 
 from cxbill.jobs import wiring
@@ -130,6 +131,7 @@ def console() -> Iterator[Console]:
         )
         warnings.warn(reason, stacklevel=1)  # said plainly in the run's summary too
         pytest.skip(reason)
+    moto_api_backend.reset()  # a loopback moto shares this process's backends: start empty
     with local_cloud(server=True, port=_free_port()) as cloud:
         wiring.settings()
         cloud.set_day(date(2026, 1, 15))

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from moto.moto_api._internal import moto_api_backend
 
 from cxbill.jobs import wiring
 from cxbill_local.cli import main
@@ -51,6 +52,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def serve_port() -> Iterator[tuple[int, Stand]]:
     """What `cxbill serve --port P` runs, in this process: the port the commands are given."""
+    moto_api_backend.reset()  # a loopback moto shares this process's backends: start empty
     with local_cloud(server=True, port=_free_port()) as cloud:
         wiring.settings()
         stand = Stand(cloud, date(2026, 1, 15))
