@@ -22,9 +22,9 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from cxbill.domain.reports import REPORTS
 from cxbill.jobs import wiring
 from cxbill.jobs.invoices import MAX_RANGE_DAYS, BadRequest, NotFound, as_of_day, parse_range
+from cxbill.jobs.reports import REPORTS
 
 logger = Logger()
 tracer = Tracer()
