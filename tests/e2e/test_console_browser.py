@@ -177,6 +177,7 @@ def page(console: Console, tmp_path: Path):
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{console.url}/console/")
+            page.get_by_role("heading", name="Sign in").wait_for()  # config.json read
             yield page
             assert errors == [], errors  # the console's script never failed
         finally:
