@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_serializer
 
 from cxbill.jobs import wiring
 from cxbill.jobs.invoices import MAX_RANGE_DAYS, BadRequest, NotFound, as_of_day, parse_range
@@ -155,8 +155,31 @@ class Tax(Shape):
     amount: DecimalText
 
 
-class Invoice(Shape):
-    """An invoice record (R-invoice-5)."""
+class Seller(Shape):
+    """The seller copied into an invoice when it was issued (R-pdf-3)."""
+
+    legal_name: str
+    address: list[str]
+    tax_id: str
+    email: str
+    remittance: list[str]
+
+
+class WithSeller(Shape):
+    """A record that names its seller only when one was stored (R-pdf-3): no `issuer: null`."""
+
+    issuer: Seller | None = None
+
+    @model_serializer(mode="wrap")
+    def _seller_only_when_stored(self, dump):
+        record = dump(self)
+        if record.get("issuer") is None:
+            record.pop("issuer", None)
+        return record
+
+
+class Invoice(WithSeller):
+    """An invoice record (R-invoice-5), with its seller when one was stored (R-pdf-3)."""
 
     number: str
     kind: Literal["opening", "one_time", "period"]
@@ -173,7 +196,7 @@ class Invoice(Shape):
     warnings: list[str]
 
 
-class Statement(Shape):
+class Statement(WithSeller):
     """A partner's usage statement record: no cost field at all (R-partner-1)."""
 
     number: str

@@ -264,3 +264,23 @@ def test_r_api_2_presigned_url_fetches_the_stored_pdf_over_loopback(make_contrac
         assert fetched.status_code == 200
         assert fetched.content == cloud.get_document("invoices/acme/ACME-000002.pdf")
         assert hashlib.sha256(fetched.content).hexdigest() == item.pdf_sha256
+
+
+def test_r_pdf_3_the_api_record_names_the_seller_copied_at_issue(make_contract):
+    seller = {
+        "legal_name": "Cloud CX Billing Inc.",
+        "address": ["500 Harbor Blvd", "Boston, MA 02110"],
+        "tax_id": "EIN 12-3456789",
+        "email": "billing@cxbill.example",
+        "remittance": ["ACH: First Demo Bank, account 000123456789"],
+    }
+    with local_cloud() as cloud:
+        cloud.set_day(date(2026, 1, 14))
+        cloud.upload("config/issuer.json", json.dumps(seller).encode())
+        issue_invoices(cloud, contract_of(make_contract, "acme"))
+        response = cloud.api(
+            f"{ACME}/ACME-000001", {"org_id": "acme", "permissions": ["billing:all"]}
+        )
+
+    assert response["status"] == 200
+    assert response["body"]["issuer"] == seller

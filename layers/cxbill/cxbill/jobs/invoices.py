@@ -79,7 +79,7 @@ class InvoiceDesk:
         return sorted(rows, key=lambda r: (r["issue_date"], r["number"]), reverse=True)
 
     def record(self, org_id: str, number: str) -> dict:
-        return self._issued(org_id, number).invoice.as_json()
+        return self._issued(org_id, number).document.record()  # with its seller (R-pdf-3)
 
     def pdf_url(self, org_id: str, number: str, now: datetime | None = None) -> dict:
         issued = self._issued(org_id, number)
