@@ -119,27 +119,7 @@ class Contract:
 
 def parse_contract(data: bytes, org_id_of_key: str | None = None) -> tuple[Contract, dict]:
     """Validate a contract file whole: the contract and its JSON object, or Rejected."""
-    if len(data) > MAX_CONTRACT_BYTES:
-        raise Rejected.one(f"contract is larger than {MAX_CONTRACT_BYTES} bytes")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise Rejected.one(f"not UTF-8: byte {e.start}") from e
-    if not text.strip():
-        raise Rejected.one("empty file")
-    try:
-        # A number with a fraction is kept as a float: no field accepts one, so the checker
-        # reports it at its own path (a money value must be a JSON string, R-contract-5).
-        # R-contract-10: repeated keys, NaN, Infinity and deep nesting are Rejected there.
-        obj = strict_json.loads(text)
-    except json.JSONDecodeError as e:
-        raise Rejected.one(f"invalid JSON: {e.msg}", line=e.lineno, column=str(e.colno)) from e
-    except ValueError as e:  # an integer of more than 4300 digits
-        raise Rejected.one(f"invalid JSON: {str(e)[:200]}") from e
-    if not isinstance(obj, dict):
-        raise Rejected.one("a contract is one JSON object")
+    obj = strict_json.read_object(data, MAX_CONTRACT_BYTES, "a contract")
     checker = _Checker()
     contract = checker.contract(obj, org_id_of_key)
     if checker.problems:

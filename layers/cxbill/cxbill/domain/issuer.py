@@ -108,24 +108,7 @@ def parse_issuer(data: bytes, currency_of_key: str | None = None) -> Issuer:
             )
         )
         raise Rejected(problems)
-    if len(data) > MAX_ISSUER_BYTES:
-        raise Rejected.one(f"an issuer file is at most {MAX_ISSUER_BYTES} bytes")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise Rejected.one(f"not UTF-8: byte {e.start}") from e
-    if not text.strip():
-        raise Rejected.one("empty file")
-    try:
-        obj = strict_json.loads(text)  # R-contract-10: repeated keys, NaN, deep nesting
-    except json.JSONDecodeError as e:
-        raise Rejected.one(f"invalid JSON: {e.msg}", line=e.lineno, column=str(e.colno)) from e
-    except ValueError as e:  # an integer of more than 4300 digits
-        raise Rejected.one(f"invalid JSON: {str(e)[:200]}") from e
-    if not isinstance(obj, dict):
-        raise Rejected.one("an issuer file is one JSON object")
+    obj = strict_json.read_object(data, MAX_ISSUER_BYTES, "an issuer file")
     checker = _Checker()
     issuer = checker.issuer(obj, currency_of_key)
     if checker.problems:

@@ -30,6 +30,32 @@ class _NotANumber:
         self.text = text
 
 
+def read_object(data: bytes, max_bytes: int, what: str) -> dict:
+    """A small JSON document's bytes as one object, or Rejected: at most `max_bytes`, UTF-8 (a
+    leading byte-order mark ignored), not empty, strict JSON (R-contract-9/10), one object."""
+    if len(data) > max_bytes:
+        raise Rejected.one(f"{what} is larger than its limit: at most {max_bytes} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Rejected.one(f"not UTF-8: byte {e.start}") from e
+    if not text.strip():
+        raise Rejected.one("empty file")
+    try:
+        # A number with a fraction is kept as a float: no field accepts one, so the checker
+        # reports it at its own path (a money value must be a JSON string, R-contract-5).
+        obj = loads(text)
+    except json.JSONDecodeError as e:
+        raise Rejected.one(f"invalid JSON: {e.msg}", line=e.lineno, column=str(e.colno)) from e
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise Rejected.one(f"invalid JSON: {str(e)[:200]}") from e
+    if not isinstance(obj, dict):
+        raise Rejected.one(f"{what} is one JSON object")
+    return obj
+
+
 def loads(text: str) -> Any:
     """The JSON value of `text`, or Rejected listing every R-contract-10 problem. Malformed JSON
     raises json.JSONDecodeError (which carries its position) as json.loads does."""
