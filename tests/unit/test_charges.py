@@ -11,13 +11,8 @@ from hypothesis import strategies as st
 
 from cxbill.domain.charges import PeriodCharges, rate_charges
 from cxbill.domain.instants import DAY_MS, date_ms, parse_instant
-from cxbill.domain.invoice import (
-    DEVICE_CHARGES,
-    RESOURCE_CHARGES,
-    TELCO_CHARGES,
-    bill_to_date,
-    period_invoice,
-)
+from cxbill.domain.invoice import bill_to_date, period_invoice
+from cxbill.domain.lines import DEVICE_CHARGES, RESOURCE_CHARGES, TELCO_CHARGES
 from cxbill.domain.money import round_money
 from cxbill.domain.periods import billing_period
 from cxbill.domain.rating import LicenseUsage

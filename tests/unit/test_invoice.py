@@ -8,13 +8,8 @@ from decimal import Decimal
 import pytest
 
 from cxbill.domain.contract import Charge
-from cxbill.domain.invoice import (
-    CORE_SERVICES,
-    DEVICE_CHARGES,
-    one_time_invoice,
-    opening_invoice,
-    period_invoice,
-)
+from cxbill.domain.invoice import one_time_invoice, opening_invoice, period_invoice
+from cxbill.domain.lines import CORE_SERVICES, DEVICE_CHARGES
 from cxbill.domain.periods import billing_period
 from cxbill.domain.rating import LicenseUsage
 

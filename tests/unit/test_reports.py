@@ -16,11 +16,14 @@ from cxbill.domain.instants import parse_instant
 from cxbill.domain.invoice import Draft, add_license_usage
 from cxbill.domain.rating import rate_licenses
 from cxbill.domain.reports import (
+    REPORT_DEFINITIONS,
+    REPORTS,
     billable_usage,
     concurrent_usage,
     concurrent_usage_rows,
     day_windows,
     e164,
+    header,
     logged_in,
     periods_overlapping,
     resources_usage,
@@ -529,3 +532,46 @@ def test_user_hours_falls_back_to_the_user_id_without_an_email():
     sessions = [session("u1", "2026-02-01T09:00", "2026-02-01T09:30", email="")]
     out = user_hours(day("2026-02-01"), day("2026-02-02"), sessions)
     assert out == lines("date,user_id,email,logged_in", "2026-02-01,u1,u1,00:30:00:000")
+
+
+# -- the registry: what each report reads and how its range is cut -------------------------------
+
+
+def test_spec_7_every_report_is_defined_once_with_its_columns_and_reads():
+    assert REPORTS == (
+        "billable_usage",
+        "concurrent_usage",
+        "resources_usage",
+        "voice_usage",
+        "user_hours",
+    )
+    reads = {name: r.reads for name, r in REPORT_DEFINITIONS.items()}
+    assert reads["billable_usage"] == ("logins", "licenses", "devices")
+    assert reads["voice_usage"] == ("calls",)
+    assert header("voice_usage", with_cost=False)[-2:] == ("duration_s", "adjusted_duration_s")
+
+
+def test_spec_11_billable_usage_is_cut_by_billing_period_the_others_by_31_days(make_contract):
+    contract = make_contract(activation_date="2026-01-15")
+    first, last = date(2026, 1, 20), date(2026, 4, 2)
+    by_period = list(REPORT_DEFINITIONS["billable_usage"].windows(contract, first, last))
+    assert [(w.period.start, w.period.end) for w in by_period] == [
+        (date(2026, 1, 15), date(2026, 2, 15)),
+        (date(2026, 2, 15), date(2026, 3, 15)),
+        (date(2026, 3, 15), date(2026, 4, 15)),
+    ]
+    assert {(w.first, w.last) for w in by_period} == {(first, last)}  # rows kept to the range
+    by_days = list(REPORT_DEFINITIONS["user_hours"].windows(contract, first, last))
+    assert [(w.first, w.last) for w in by_days] == [
+        (date(2026, 1, 20), date(2026, 2, 19)),
+        (date(2026, 2, 20), date(2026, 3, 22)),
+        (date(2026, 3, 23), date(2026, 4, 2)),
+    ]
+    assert by_days[0].start_ms == parse_instant("2026-01-20T00:00:00Z")
+    assert by_days[-1].end_ms == parse_instant("2026-04-03T00:00:00Z")
+
+
+def test_r_report_1_a_partner_orgs_windows_carry_no_cost(make_contract):
+    partner = make_contract(partner="Reseller Ltd")
+    windows = REPORT_DEFINITIONS["voice_usage"].windows(partner, date(2026, 2, 1), date(2026, 2, 2))
+    assert [w.with_cost for w in windows] == [False]

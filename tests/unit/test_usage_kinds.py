@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -105,6 +106,27 @@ def test_4_1_one_definition_per_usage_kind():
         assert HEADERS[name] == kind.header
         assert PARSERS.get(name) is kind.parse
     assert USAGE_KINDS["calls"].parse is None  # read with call_parser(pricer), R-deck-1
+
+
+def test_4_2_6_calls_are_parsed_with_the_decks_the_ingest_offers():
+    class Reading:
+        asked = 0
+
+        def call_pricer(self):
+            self.asked += 1
+            return flat_pricer
+
+    reading = Reading()
+    parse = USAGE_KINDS["calls"].parser(reading)
+    call = parse(["c1", T0, "outbound", "+13125550100", "+442071234567", "61"])
+    assert (reading.asked, call.cost, call.adjusted_duration_s) == (1, Decimal(61) / 60, 61)
+    assert USAGE_KINDS["logins"].parser(reading) is USAGE_KINDS["logins"].parse
+    assert reading.asked == 1  # a kind that needs no context never asks
+
+
+def test_5_6_the_kinds_that_bill_each_carry_their_charge_rule():
+    billing = [name for name, kind in USAGE_KINDS.items() if kind.charge is not None]
+    assert billing == ["resources", "devices", "numbers", "calls"]  # in invoice line order
 
 
 @pytest.mark.parametrize("kind", ["resources", "devices", "numbers", "calls"])
@@ -390,6 +412,25 @@ ROWS = {
 def same(a, b) -> bool:
     """Equal field by field, with Decimals equal in digits and exponent too."""
     return tuple(map(repr, a)) == tuple(map(repr, b)) and a == b
+
+
+@pytest.mark.parametrize("kind", sorted(ROWS))
+def test_r_usage_1_each_kind_declares_its_identity_fields(kind):
+    """The store resolves "latest upload wins" in SQL by these columns (adapters/columnar.py)."""
+    usage_kind = USAGE_KINDS[kind]
+    for row in ROWS[kind]:
+        declared = tuple(getattr(row, f) for f in usage_kind.identity)
+        assert row.identity == (declared[0] if len(declared) == 1 else declared)
+
+
+def test_a_kind_must_name_one_column_type_per_field_and_one_way_to_parse():
+    kind = USAGE_KINDS["devices"]
+    with pytest.raises(TypeError, match="per field"):
+        replace(kind, columns=kind.columns[:-1])
+    with pytest.raises(TypeError, match="identity"):
+        replace(kind, identity=("serial",))
+    with pytest.raises(TypeError, match="exactly one"):
+        replace(kind, parse=None)
 
 
 @pytest.mark.parametrize("kind", sorted(ROWS))

@@ -29,67 +29,26 @@ from typing import IO, Any
 
 import duckdb
 
-from ..domain.usage_kinds import Assignment, Call, Device, PhoneNumber, ResourceUse, Session
+from ..domain.usage_kinds import USAGE_KINDS, UsageKind
 
+# How DuckDB and Parquet keep each of the kinds' column types (usage_kinds.kind.COLUMN_TYPES).
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "name": "VARCHAR",
+    "instant": "BIGINT",
+    "integer": "BIGINT",
+    "decimal": "VARCHAR",  # exact digits: "3.50" stays "3.50"
+    "cost": "DECIMAL(38,4)",  # R-call-1: always 4 places, which Athena can sum
+}
 # Column name -> DuckDB type, in the row's field order (the NamedTuple's _fields).
 SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
-    "logins": (
-        ("session_id", "VARCHAR"),
-        ("user_id", "VARCHAR"),
-        ("email", "VARCHAR"),
-        ("client", "VARCHAR"),
-        ("login_ms", "BIGINT"),
-        ("logout_ms", "BIGINT"),
-    ),
-    "licenses": (
-        ("user_id", "VARCHAR"),
-        ("email", "VARCHAR"),
-        ("product", "VARCHAR"),
-        ("assigned_ms", "BIGINT"),
-        ("unassigned_ms", "BIGINT"),
-    ),
-    "resources": (
-        ("day_ms", "BIGINT"),
-        ("resource", "VARCHAR"),
-        ("quantity", "VARCHAR"),  # exact digits: "3.50" stays "3.50"
-    ),
-    "devices": (
-        ("device_id", "VARCHAR"),
-        ("type", "VARCHAR"),
-        ("active_from_ms", "BIGINT"),
-        ("active_to_ms", "BIGINT"),
-    ),
-    "numbers": (
-        ("number", "VARCHAR"),
-        ("type", "VARCHAR"),
-        ("acquired_ms", "BIGINT"),
-        ("released_ms", "BIGINT"),
-    ),
-    "calls": (
-        ("call_id", "VARCHAR"),
-        ("started_ms", "BIGINT"),
-        ("direction", "VARCHAR"),
-        ("origin", "VARCHAR"),
-        ("destination", "VARCHAR"),
-        ("duration_s", "BIGINT"),
-        ("country", "VARCHAR"),
-        ("service", "VARCHAR"),
-        ("rate_per_minute", "VARCHAR"),  # a deck's digits, as given
-        ("adjusted_duration_s", "BIGINT"),
-        ("cost", "DECIMAL(38,4)"),  # R-call-1: always 4 places
-    ),
+    kind.name: tuple(zip(kind.fields, [SQL_TYPES[c] for c in kind.columns], strict=True))
+    for kind in USAGE_KINDS.values()
 }
 SEQ_COLUMN = ("upload_seq", "VARCHAR")  # every file's rows carry their upload's seq
 
-# The columns of each kind's identity (R-usage-1, 4.2): the rows' `identity` property, as SQL.
-IDENTITIES: dict[str, tuple[str, ...]] = {
-    "logins": ("session_id",),
-    "licenses": ("user_id", "product", "assigned_ms"),
-    "resources": ("day_ms", "resource"),
-    "devices": ("device_id", "active_from_ms"),
-    "numbers": ("number", "acquired_ms"),
-    "calls": ("call_id",),
-}
+# The columns of each kind's identity (R-usage-1, 4.2), as SQL.
+IDENTITIES = {kind.name: kind.identity for kind in USAGE_KINDS.values()}
 
 FETCH_ROWS = 50_000  # rows turned into Python objects at a time
 
@@ -205,29 +164,27 @@ class BatchFile:
     keep: bool  # its rows are candidates; else it only drops identities that moved away
 
 
-# Each kind's row from DuckDB's typed values: what UsageKind.from_cells makes of the same row's
-# cells (the same fields interned, so one string each keeps a large period in memory), without
-# converting again what DuckDB already typed (BIGINT is int, DECIMAL is Decimal).
-_BUILD: dict[str, Callable[[tuple], Any]] = {
-    "logins": lambda c: Session(c[0], intern(c[1]), intern(c[2]), intern(c[3]), c[4], c[5]),
-    "licenses": lambda c: Assignment(intern(c[0]), intern(c[1]), intern(c[2]), c[3], c[4]),
-    "resources": lambda c: ResourceUse(c[0], intern(c[1]), Decimal(c[2])),
-    "devices": lambda c: Device(c[0], intern(c[1]), c[2], c[3]),
-    "numbers": lambda c: PhoneNumber(intern(c[0]), intern(c[1]), c[2], c[3]),
-    "calls": lambda c: Call(
-        c[0],
-        c[1],
-        intern(c[2]),
-        intern(c[3]),
-        intern(c[4]),
-        c[5],
-        intern(c[6]),
-        intern(c[7]),
-        Decimal(c[8]),
-        c[9],
-        c[10],
-    ),
-}
+def _builder(kind: UsageKind) -> Callable[[tuple], Any]:
+    """A kind's row from DuckDB's typed values: what UsageKind.from_cells makes of the same
+    row's cells (the same fields interned), without converting again what DuckDB already typed
+    (BIGINT is int, DECIMAL is Decimal)."""
+    convert = [_FROM_SQL.get(t) for t in kind.columns]
+    make = kind.row._make  # type: ignore[attr-defined]
+    if not any(convert):
+        return make
+    steps = [(i, f) for i, f in enumerate(convert) if f is not None]
+
+    def build(values: tuple) -> Any:
+        cells = list(values)
+        for i, f in steps:
+            cells[i] = f(cells[i])
+        return make(cells)
+
+    return build
+
+
+_FROM_SQL: dict[str, Callable[[Any], Any]] = {"name": intern, "decimal": Decimal}
+_BUILD = {kind.name: _builder(kind) for kind in USAGE_KINDS.values()}
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection, kind: str) -> list[Any]:

@@ -38,8 +38,9 @@ from reportlab.platypus import (
 )
 
 from cxbill.domain.books import InvoiceDocument
-from cxbill.domain.invoice import SECTIONS, Invoice, InvoiceLine
+from cxbill.domain.invoice import Invoice
 from cxbill.domain.issuer import Issuer
+from cxbill.domain.lines import SECTIONS, InvoiceLine
 from cxbill.domain.periods import people_date, people_period
 from cxbill.domain.rating import Chart
 

@@ -4,23 +4,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from .contract import ADD_ONS, TIERS, Charge, Contract
 from .instants import date_ms, format_instant
 from .licensing import license_model
+from .lines import (
+    CORE_SERVICES,
+    DEVICE_CHARGES,
+    SECTIONS,
+    Draft,
+    InvoiceLine,
+    span,
+)
 from .money import line_amount, round_money
 from .periods import BillingPeriod, billing_period, is_ramp, people_period
 from .rating import LicenseUsage
-
-# R-invoice-4: the sections a line is filed under, in the order they are listed.
-CORE_SERVICES = "Core services and fees"
-RESOURCE_CHARGES = "Resource charges"
-DEVICE_CHARGES = "Device charges"
-TELCO_CHARGES = "Telco usage charges"
-SECTIONS = (CORE_SERVICES, RESOURCE_CHARGES, DEVICE_CHARGES, TELCO_CHARGES)
 
 # R-invoice-5: the keys of an invoice record, in order (a statement omits the cost ones).
 RECORD_KEYS = (
@@ -46,32 +47,6 @@ YEAR = 12
 def invoice_number(org_id: str, sequence: int) -> str:
     """R-invoice-2: `<ORG_ID upper-cased>-<6-digit sequence>`."""
     return f"{org_id.upper()}-{sequence:06d}"
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    section: str
-    product: str
-    description: str
-    service_start: date
-    service_end: date  # exclusive
-    quantity: Decimal
-    rate: Decimal | None
-    amount: Decimal | None = None
-
-    def as_json(self, with_cost: bool = True) -> dict:
-        line: dict[str, str | None] = {
-            "section": self.section,
-            "product": self.product,
-            "description": self.description,
-            "service_start": format_instant(date_ms(self.service_start)),
-            "service_end": format_instant(date_ms(self.service_end)),
-            "quantity": str(self.quantity),
-        }
-        if with_cost:
-            line["rate"] = None if self.rate is None else str(self.rate)
-            line["amount"] = str(self.amount)
-        return line
 
 
 @dataclass(frozen=True)
@@ -127,25 +102,6 @@ class Invoice:
             record["total"] = str(self.total)
         record["warnings"] = list(self.warnings)
         return record
-
-
-@dataclass
-class Draft:
-    """The lines and warnings gathered so far for one invoice (or one part of it)."""
-
-    lines: list[InvoiceLine] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def add(self, section, product, description, service: tuple[date, date], quantity, rate):
-        if quantity:  # R-sub-6: a line with quantity 0 is left out
-            self.lines.append(
-                InvoiceLine(section, product, description, *service, Decimal(quantity), rate)
-            )
-
-
-def span(period: BillingPeriod) -> tuple[date, date]:
-    """A period as a service period: [start, end)."""
-    return period.start, period.end
 
 
 def opens_with_invoice(contract: Contract) -> bool:

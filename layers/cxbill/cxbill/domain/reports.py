@@ -14,13 +14,13 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 from typing import TextIO
 
-from .charges import DEVICE_NAMES, device_types, held
 from .contract import RESOURCE_TYPES, Contract
 from .coverage import daily_sustained_peaks, user_coverage
 from .instants import DAY_MS, date_ms, format_instant
@@ -30,29 +30,11 @@ from .licensing.tiers import ADD_ONS, carries_add_ons
 from .periods import BillingPeriod, billing_period, period_index_on
 from .rating import overlaps, period_tiers
 from .usage import Assignment, Call, Device, ResourceUse, Session
+from .usage_kinds.charging import held
+from .usage_kinds.devices import DEVICE_NAMES, device_types
 
 Row = tuple[str, ...]
 
-HEADERS: dict[str, Row] = {
-    "billable_usage": ("charge_name", "entity", "timestamp"),
-    "concurrent_usage": ("date", "peak_concurrent_users", "minutes_at_peak", "sustained_peak"),
-    "resources_usage": ("date", "resource", "quantity"),
-    "voice_usage": (
-        "call_id",
-        "started_at",
-        "direction",
-        "origin",
-        "destination",
-        "country",
-        "service",
-        "duration_s",
-        "adjusted_duration_s",
-        "rate_per_minute",
-        "cost",
-    ),
-    "user_hours": ("date", "user_id", "email", "logged_in"),
-}
-REPORTS = tuple(HEADERS)
 COST_COLUMNS = ("rate_per_minute", "cost")  # R-report-1: never in a partner org's reports
 WINDOW_DAYS = 31  # daily reports are built a month of usage at a time
 
@@ -63,7 +45,7 @@ _SPECIAL = frozenset(',"\r\n')
 
 
 def header(report: str, with_cost: bool = True) -> Row:
-    columns = HEADERS[report]
+    columns = REPORT_DEFINITIONS[report].columns
     return columns if with_cost else tuple(c for c in columns if c not in COST_COLUMNS)
 
 
@@ -241,7 +223,7 @@ def billable_usage(
     rows: list[Row] = []
     for period in periods_overlapping(contract.activation_date, first, last):
         rows += billable_usage_rows(contract, period, first, last, sessions, assignments, devices)
-    return csv_text(HEADERS["billable_usage"], rows)
+    return csv_text(header("billable_usage"), rows)
 
 
 # -- concurrent_usage ------------------------------------------------------------------------------
@@ -290,7 +272,7 @@ def concurrent_usage_rows(first: date, last: date, sessions: Iterable[Session]) 
 
 
 def concurrent_usage(first: date, last: date, sessions: Iterable[Session]) -> str:
-    return csv_text(HEADERS["concurrent_usage"], concurrent_usage_rows(first, last, sessions))
+    return csv_text(header("concurrent_usage"), concurrent_usage_rows(first, last, sessions))
 
 
 # -- resources_usage -------------------------------------------------------------------------------
@@ -312,7 +294,7 @@ def resources_usage_rows(first: date, last: date, uses: Iterable[ResourceUse]) -
 
 
 def resources_usage(first: date, last: date, uses: Iterable[ResourceUse]) -> str:
-    return csv_text(HEADERS["resources_usage"], resources_usage_rows(first, last, uses))
+    return csv_text(header("resources_usage"), resources_usage_rows(first, last, uses))
 
 
 # -- voice_usage -----------------------------------------------------------------------------------
@@ -373,4 +355,95 @@ def user_hours_rows(first: date, last: date, sessions: Iterable[Session]) -> Ite
 
 
 def user_hours(first: date, last: date, sessions: Iterable[Session]) -> str:
-    return csv_text(HEADERS["user_hours"], user_hours_rows(first, last, sessions))
+    return csv_text(header("user_hours"), user_hours_rows(first, last, sessions))
+
+
+# -- the reports -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """One slice of a report's range whose usage is loaded at a time: [start_ms, end_ms) of
+    the kinds the report reads. Rows are those of [first, last] (both included)."""
+
+    contract: Contract
+    first: date
+    last: date
+    start_ms: int
+    end_ms: int
+    with_cost: bool  # R-report-1: no cost column for a partner org
+    period: BillingPeriod | None = None  # set when the report is built per billing period
+
+
+Usage = Mapping[str, Iterable]  # the window's usage, by kind
+
+
+@dataclass(frozen=True)
+class Report:
+    """A SPEC 7 report: its columns, what it reads, how its range is cut into windows, its
+    rows."""
+
+    columns: Row
+    reads: tuple[str, ...]  # usage kinds
+    rows: Callable[[Window, Usage], Iterable[Row]]
+    per_period: bool = False  # windows are billing periods (tiers and first logins are per
+    # period); else runs of WINDOW_DAYS days
+
+    def windows(self, contract: Contract, first: date, last: date) -> Iterator[Window]:
+        with_cost = contract.partner is None
+        if self.per_period:
+            for p in periods_overlapping(contract.activation_date, first, last):
+                yield Window(contract, first, last, p.start_ms, p.end_ms, with_cost, p)
+            return
+        for w_first, w_last in day_windows(first, last):
+            yield Window(contract, w_first, w_last, *range_ms(w_first, w_last), with_cost)
+
+
+def _billable(w: Window, u: Usage) -> Iterable[Row]:
+    assert w.period is not None
+    logins, licenses, devices = u["logins"], u["licenses"], u["devices"]
+    return billable_usage_rows(w.contract, w.period, w.first, w.last, logins, licenses, devices)
+
+
+# Every report by its name. Adding one is its `…_rows` function above and one entry here.
+REPORT_DEFINITIONS: dict[str, Report] = {
+    "billable_usage": Report(
+        ("charge_name", "entity", "timestamp"),
+        ("logins", "licenses", "devices"),
+        _billable,
+        per_period=True,
+    ),
+    "concurrent_usage": Report(
+        ("date", "peak_concurrent_users", "minutes_at_peak", "sustained_peak"),
+        ("logins",),
+        lambda w, u: concurrent_usage_rows(w.first, w.last, u["logins"]),
+    ),
+    "resources_usage": Report(
+        ("date", "resource", "quantity"),
+        ("resources",),
+        lambda w, u: resources_usage_rows(w.first, w.last, u["resources"]),
+    ),
+    "voice_usage": Report(
+        (
+            "call_id",
+            "started_at",
+            "direction",
+            "origin",
+            "destination",
+            "country",
+            "service",
+            "duration_s",
+            "adjusted_duration_s",
+            "rate_per_minute",
+            "cost",
+        ),
+        ("calls",),
+        lambda w, u: voice_usage_rows(w.first, w.last, u["calls"], w.with_cost),
+    ),
+    "user_hours": Report(
+        ("date", "user_id", "email", "logged_in"),
+        ("logins",),
+        lambda w, u: user_hours_rows(w.first, w.last, u["logins"]),
+    ),
+}
+REPORTS = tuple(REPORT_DEFINITIONS)

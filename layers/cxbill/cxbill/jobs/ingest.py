@@ -30,13 +30,8 @@ from ..domain.ports import (
 )
 from ..domain.problems import Rejected
 from ..domain.schedule import OrgState, next_due, trial_expiry
-from ..domain.usage import (
-    FileSummary,
-    UsageRow,
-    call_parser,
-    parse_usage_key,
-    read_usage,
-)
+from ..domain.usage import FileSummary, UsageRow, parse_usage_key, read_usage
+from ..domain.usage_kinds import USAGE_KINDS
 
 ATTEMPTS = 3
 MAX_KEY_BYTES = 512  # R-ingest-6: longer keys are rejected, their report filed by digest
@@ -243,9 +238,7 @@ class IngestJob:
                 late.add(row.identity)
                 late_periods.update(closed_periods_touched(activation, closed, *row.span))
 
-        parse = None
-        if kind == "calls":  # priced as read, with the decks in force (R-deck-1)
-            parse = call_parser(self._pricer(org.contract, upload, may_hold))
+        parse = USAGE_KINDS[kind].parser(_Reading(self, org.contract, upload, may_hold))
         try:
             summary = read_usage(kind, self.uploads.open(upload), gzipped, keep, parse=parse)
             if summary.rows:
@@ -295,6 +288,19 @@ class IngestJob:
         if rejected.more:
             report["more_errors"] = rejected.more
         return self.documents.put_rejection(_report_name(upload.key), report)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a usage kind may ask while its upload is read (usage_kinds.IngestContext)."""
+
+    job: IngestJob
+    contract: Contract
+    upload: Upload
+    may_hold: bool
+
+    def call_pricer(self) -> Pricer:
+        return self.job._pricer(self.contract, self.upload, self.may_hold)
 
 
 def _check_change(existing: Org | None, contract: Contract, upload: Upload) -> bool:
