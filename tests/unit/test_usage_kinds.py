@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from cxbill.adapters.usage_store import Spool
-from cxbill.domain.contract import DEVICE_TYPES, NUMBER_TYPES, RESOURCES
+from cxbill.domain.contract import DEVICE_TYPES, NUMBER_TYPES, RESOURCE_TYPES
 from cxbill.domain.instants import DAY_MS, date_ms, parse_instant
 from cxbill.domain.problems import Rejected
 from cxbill.domain.usage import (
@@ -26,8 +26,8 @@ from cxbill.domain.usage import (
     PhoneNumber,
     Price,
     ResourceUse,
+    RowError,
     Session,
-    _RowError,
     call_parser,
     parse_usage_key,
     read_usage,
@@ -59,7 +59,7 @@ def problems(kind: str, *rows: str, parse=None) -> list[tuple]:
 # nothing: enough to test the calls file itself (decks have their own tests).
 def flat_pricer(direction: str, origin: str, destination: str, duration_s: int) -> Price:
     if destination.startswith("+99"):
-        raise _RowError("destination", destination, f"no rate deck prefix matches {destination}")
+        raise RowError("destination", destination, f"no rate deck prefix matches {destination}")
     return Price("US", direction, Decimal("1.0000"), duration_s, Decimal(duration_s) / 60)
 
 
@@ -153,7 +153,7 @@ def test_r_deck_1_calls_without_pricing_are_rejected_not_crashed():
 # --- 4.2.3 resources ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("resource", RESOURCES)
+@pytest.mark.parametrize("resource", RESOURCE_TYPES)
 def test_4_2_3_each_resource_accepted_on_its_utc_day(resource):
     (row,) = read("resources", f"2026-01-20,{resource},12")
     assert row == ResourceUse(JAN_20, resource, Decimal("12"))

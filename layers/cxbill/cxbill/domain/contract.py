@@ -17,7 +17,6 @@ from .problems import Problem, Rejected
 
 SUBSCRIPTIONS = ("monthly", "annual_monthly", "annual_prepay")
 RESOURCE_TYPES = ("ivr_minutes", "storage_gb", "sms_messages", "api_requests", "byoc_minutes")
-RESOURCES = RESOURCE_TYPES  # the old name, still imported by domain/usage.py and its tests
 DEVICE_TYPES = ("physical_edge", "virtual_edge", "phone")
 NUMBER_TYPES = ("did", "toll_free")
 MAX_CONTRACT_BYTES = 1 << 20

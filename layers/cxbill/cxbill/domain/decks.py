@@ -14,7 +14,8 @@ from math import floor
 from typing import IO, Any, NamedTuple
 
 from .money import RATE_PLACES
-from .usage import FileSummary, Price, _RowError, read_csv
+from .problems import RowError
+from .usage import FileSummary, Price, read_csv
 
 DECK_HEADER = "prefix,country,service,rate_per_minute,min_s,increment_s"
 # Which services each deck file may hold (outbound.csv, inbound.csv).
@@ -80,13 +81,13 @@ def read_deck(raw: IO[bytes], direction: str) -> RateDeck:
     def parse(cells: list[str]) -> RateRow:
         prefix, country, service, rate, min_s, increment_s = cells
         if not _PREFIX.fullmatch(prefix):
-            raise _RowError(
+            raise RowError(
                 "prefix", prefix, f"prefix must be 1 to {MAX_PREFIX_DIGITS} digits, without '+'"
             )
         if not country:
-            raise _RowError("country", country, "country is required")
+            raise RowError("country", country, "country is required")
         if service not in services:
-            raise _RowError(
+            raise RowError(
                 "service",
                 service,
                 f"service must be {' or '.join(services)} in {direction}.csv",
@@ -103,7 +104,7 @@ def read_deck(raw: IO[bytes], direction: str) -> RateDeck:
     def keep(line: int, row: RateRow) -> None:
         first = lines.setdefault(row.prefix, line)
         if first != line:
-            raise _RowError(
+            raise RowError(
                 "prefix", row.prefix, f"prefix {row.prefix} is already given on line {first}"
             )
         rows.append(row)
@@ -114,10 +115,10 @@ def read_deck(raw: IO[bytes], direction: str) -> RateDeck:
 
 def _rate(value: str) -> Decimal:
     if not _RATE.fullmatch(value):
-        raise _RowError("rate_per_minute", value, "rate_per_minute must be a plain decimal >= 0")
+        raise RowError("rate_per_minute", value, "rate_per_minute must be a plain decimal >= 0")
     rate = Decimal(value)
     if -int(rate.as_tuple().exponent) > RATE_PLACES:
-        raise _RowError(
+        raise RowError(
             "rate_per_minute", value, f"rate_per_minute has at most {RATE_PLACES} decimal places"
         )
     return rate
@@ -125,7 +126,7 @@ def _rate(value: str) -> Decimal:
 
 def _whole(column: str, value: str, low: int) -> int:
     if not _SECONDS.fullmatch(value) or int(value) < low:
-        raise _RowError(column, value, f"{column} must be a whole number >= {low}")
+        raise RowError(column, value, f"{column} must be a whole number >= {low}")
     return int(value)
 
 
@@ -159,14 +160,14 @@ class Pricer:
             column, number = ("origin", origin)
         deck = self.decks.get(direction)
         if deck is None:
-            raise _RowError(
+            raise RowError(
                 "direction",
                 direction,
                 f"no {direction} rate deck is in force for the org's region and currency",
             )
         row = deck.match(number)
         if row is None:
-            raise _RowError(column, number, f"no {direction} rate deck prefix matches {number}")
+            raise RowError(column, number, f"no {direction} rate deck prefix matches {number}")
         adjusted = adjusted_duration_s(duration_s, row.min_s, row.increment_s)
         return Price(
             row.country,

@@ -79,7 +79,6 @@ __all__ = [
     "read_usage",
 ]
 
-_RowError = RowError  # its former name here, which decks.py and older tests import
 
 # Views of USAGE_KINDS under their former names.
 HEADERS = {name: kind.header for name, kind in USAGE_KINDS.items()}
