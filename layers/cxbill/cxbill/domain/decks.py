@@ -7,6 +7,7 @@ decides its price: the destination of an outbound call, the origin of an inbound
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -190,7 +191,7 @@ def deck_to_json(deck: RateDeck) -> dict[str, Any]:
     }
 
 
-def deck_from_json(obj: dict[str, Any]) -> RateDeck:
+def deck_from_json(obj: Mapping[str, Any]) -> RateDeck:
     """The deck deck_to_json stored, exactly (rates keep their exponent: "0.0100" stays)."""
     if obj.get("columns", DECK_HEADER.split(",")) != DECK_HEADER.split(","):
         raise ValueError(f"a stored deck has the columns {DECK_HEADER}")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -270,7 +271,7 @@ def billed_lines(invoice: Invoice | None) -> list[dict]:
 
 
 def adjustment_lines(
-    billed: list[dict], rerated: Invoice | None, period: BillingPeriod
+    billed: Sequence[Mapping], rerated: Invoice | None, period: BillingPeriod
 ) -> tuple[InvoiceLine, ...]:
     """R-invoice-6: per product, re-rated minus billed, for a closed period; none if equal."""
     before = {line["product"]: line for line in billed}
