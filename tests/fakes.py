@@ -18,8 +18,9 @@ from cxbill.domain.books import AlreadyIssued, CloseRecord, Issue, IssuedInvoice
 from cxbill.domain.contract import contract_from_json
 from cxbill.domain.issuer import Issuer
 from cxbill.domain.ports import ContractSuperseded, ContractUpdate, SignedUrl, Upload
+from cxbill.domain.problems import Rejected
 from cxbill.domain.schedule import Due, OrgState
-from cxbill.domain.usage import FileSummary
+from cxbill.domain.usage import FileSummary, read_usage
 
 
 @dataclass
@@ -171,6 +172,46 @@ class FakeUsage:
             for row in self.batches[(org_id, kind)][seq]:
                 latest[row.identity] = row
         return [r for r in latest.values() if r.span[0] < end_ms and r.span[1] >= start_ms]
+
+
+@dataclass
+class FakeVectorBatch:
+    """ports.VectorBatch over rows the exact reader read (FakeUsage.save_batch stores `rows`)."""
+
+    summary: FileSummary
+    rows: list[Any]
+    late: list[Any]
+    identities: frozenset
+    closed: bool = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeVectorizedReader:
+    """ports.VectorizedReader. By default never sure, so the jobs' tests take the exact row by
+    row path; `sure=True` returns what the exact reader accepts as a vectorized batch (a
+    rejected file: not sure), so a test can run the job's fast branch on the same files."""
+
+    def __init__(self, sure: bool = False, kinds: Iterable[str] = ("logins",)) -> None:
+        self.sure = sure
+        self.kinds = frozenset(kinds)
+        self.batches: list[FakeVectorBatch] = []
+
+    def read(
+        self, kind: str, raw: IO[bytes], gzipped: bool, seq: str, late_before_ms: int
+    ) -> FakeVectorBatch | None:
+        if not self.sure:
+            return None
+        rows: list[Any] = []
+        try:
+            summary = read_usage(kind, raw, gzipped, rows.append)
+        except Rejected:
+            return None
+        late = [row for row in rows if row.span[0] < late_before_ms]
+        batch = FakeVectorBatch(summary, rows, late, frozenset(row.identity for row in rows))
+        self.batches.append(batch)
+        return batch
 
 
 class FakeUploads:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal, overload
 from urllib.parse import quote
 
-from ..domain.ports import Upload
+from ..domain.ports import Upload, VectorBatch
 from ..domain.usage import (
     Assignment,
     Call,
@@ -31,7 +31,7 @@ from ..domain.usage import (
     Session,
     UsageRow,
 )
-from . import columnar
+from . import columnar, vectorized
 from .aws import clients
 from .models import UsageBatch
 from .settings import Settings
@@ -66,13 +66,23 @@ class S3UsageStore:
         return Spool()
 
     def save_batch(
-        self, org_id: str, kind: str, upload: Upload, spool: Spool, summary: FileSummary
+        self,
+        org_id: str,
+        kind: str,
+        upload: Upload,
+        spool: Spool | VectorBatch,
+        summary: FileSummary,
     ) -> None:
         """Store the batch file, then its index item; the same upload always writes the same
-        names, so a retried upload overwrites itself instead of adding a batch."""
+        names, so a retried upload overwrites itself instead of adding a batch. A vectorized
+        batch (issue 8) is already the file."""
         object_key = batch_key(org_id, kind, upload.seq)
-        parquet = os.path.join(spool.dir, "batch.parquet")
-        columnar.csv_to_parquet(kind, spool.finish(), upload.seq, parquet)
+        if isinstance(spool, vectorized.ParquetBatch):
+            parquet = spool.path
+        else:
+            assert isinstance(spool, Spool), "a spool of this store, or a vectorized batch"
+            parquet = os.path.join(spool.dir, "batch.parquet")
+            columnar.csv_to_parquet(kind, spool.finish(), upload.seq, parquet)
         self.s3.upload_file(parquet, self.bucket, object_key)
         UsageBatch(
             f"{org_id}#{kind}",
@@ -114,7 +124,10 @@ class S3UsageStore:
             return iter(())
         scratch = tempfile.mkdtemp(prefix="cxbill-versions-")
         try:
-            return iter(columnar.versions(kind, self._download(old, scratch), identities))
+            files = self._download(old, scratch)
+            if isinstance(identities, vectorized.BatchIdentities):  # looked up in SQL
+                return iter(vectorized.stored_versions(kind, files, identities))
+            return iter(columnar.versions(kind, files, identities))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -101,13 +101,52 @@ class Spool(Protocol):
     def close(self) -> None: ...
 
 
+class VectorBatch(Protocol):
+    """A usage upload validated whole and written as its normalized batch in one pass (issue 8):
+    what the ingest needs of it besides storing it (UsageSource.save_batch)."""
+
+    @property
+    def summary(self) -> FileSummary: ...
+
+    @property
+    def late(self) -> Sequence[UsageRow]:
+        """Only the rows whose span starts before the `late_before_ms` asked for (R-ingest-4)."""
+
+    @property
+    def identities(self) -> Set[Hashable]:
+        """Every row's identity (R-ingest-8), for stored_versions: kept where the batch is."""
+
+    def close(self) -> None: ...
+
+
+class VectorizedReader(Protocol):
+    """The fast path of a usage upload (issue 8): the whole file validated and normalized at
+    once, or None when not sure. It may be stricter than domain/usage.read_usage, never looser:
+    a file it returns, read_usage accepts with the same rows; on None the ingest runs read_usage,
+    which accepts or rejects with its report and line numbers (R-ingest-1)."""
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The usage kinds it reads; the others always take the row by row path."""
+
+    def read(
+        self, kind: str, raw: IO[bytes], gzipped: bool, seq: str, late_before_ms: int
+    ) -> VectorBatch | None: ...
+
+
 class UsageSource(Protocol):
     def spool(self) -> Spool: ...
 
     def save_batch(
-        self, org_id: str, kind: str, upload: Upload, spool: Spool, summary: FileSummary
+        self,
+        org_id: str,
+        kind: str,
+        upload: Upload,
+        spool: Spool | VectorBatch,
+        summary: FileSummary,
     ) -> None:
-        """Store one upload's rows; the same upload always overwrites its own batch."""
+        """Store one upload's rows (spooled, or a vectorized batch); the same upload always
+        overwrites its own batch."""
 
     def stored_versions(
         self, org_id: str, kind: str, identities: Set[Hashable], before_ms: int

@@ -26,6 +26,7 @@ from ..adapters.pdf import render_invoice_pdf
 from ..adapters.queues import SqsCloseQueue
 from ..adapters.settings import Settings
 from ..adapters.usage_store import S3UsageStore
+from ..adapters.vectorized import DuckDBReader
 from ..domain.books import InvoiceDocument
 from .close import CloseJob
 from .daily import DailyJob
@@ -75,7 +76,9 @@ def adapters() -> Adapters:
 @cache
 def ingest_job() -> IngestJob:
     a = adapters()
-    return IngestJob(a.orgs, a.usage, a.uploads, a.documents, a.ingestions, a.held, a.events)
+    return IngestJob(
+        a.orgs, a.usage, a.uploads, a.documents, a.ingestions, a.held, a.events, DuckDBReader()
+    )
 
 
 @cache
