@@ -14,6 +14,7 @@ from .contract import Contract
 from .lines import Draft, InvoiceLine
 from .periods import BillingPeriod
 from .usage_kinds import USAGE_KINDS
+from .usage_kinds.tally import Tally
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,29 @@ class PeriodCharges:
 
 
 def rate_charges(
-    contract: Contract, period: BillingPeriod, usage: Mapping[str, Iterable]
+    contract: Contract,
+    period: BillingPeriod,
+    usage: Mapping[str, Iterable],
+    tallies: Mapping[str, Iterable[Tally]] | None = None,
 ) -> PeriodCharges:
     """The charge lines of `period` (or of a period cut at an as-of date: everything is measured
-    over [period.start, period.end)) from its usage, by kind: each kind's own charge rule."""
+    over [period.start, period.end)) from its usage, by kind: each kind's own charge rule. A kind
+    that bills from tallies reads them from `tallies` (the store grouped its rows) or, when not
+    given there, from its rows in `usage`, tallied here."""
     draft = Draft()
     for kind in USAGE_KINDS.values():
-        if kind.charge is not None:
+        if kind.charge is None:
+            continue
+        given = (tallies or {}).get(kind.name)
+        if given is not None:
+            kind.charge(draft, contract, period, given)
+        elif kind.tally is not None:
+            rows = usage.get(kind.name, ())
+            kind.charge(draft, contract, period, kind.tally.of_rows(rows, *period_range(period)))
+        else:
             kind.charge(draft, contract, period, usage.get(kind.name, ()))
     return PeriodCharges(tuple(draft.lines), tuple(draft.warnings))
+
+
+def period_range(period: BillingPeriod) -> tuple[int, int]:
+    return period.start_ms, period.end_ms

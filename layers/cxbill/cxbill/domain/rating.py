@@ -15,6 +15,7 @@ from .instants import DAY_MS, ms_date
 from .licensing import license_model
 from .licensing.tiers import ADD_ONS, TIER_RANK, TIERS, carries_add_ons
 from .periods import BillingPeriod
+from .sessions import BillableSessions, SessionRows, overlaps
 from .usage import Assignment, Session
 
 __all__ = [
@@ -45,24 +46,23 @@ class LicenseUsage:
     chart: Chart = Chart("Daily billable users")
 
 
-def overlaps(start: int, end: int, p_start: int, p_end: int) -> bool:
-    """Half-open overlap; a zero-length interval overlaps when its instant lies inside."""
-    if start == end:
-        return p_start <= start < p_end
-    return start < p_end and end > p_start
-
-
 def rate_licenses(
     contract: Contract,
     period: BillingPeriod,
-    sessions: Iterable[Session],
+    sessions: BillableSessions | Iterable[Session],
     assignments: Iterable[Assignment],
     end_ms: int | None = None,
 ) -> LicenseUsage:
-    """Rate the period [period.start, end_ms or period.end): the whole period, or a bill to date."""
+    """Rate the period [period.start, end_ms or period.end): the whole period, or a bill to date.
+    `sessions` are rows, or the period's billable sessions measured where they are stored."""
     p_start, p_end = period.start_ms, period.end_ms if end_ms is None else end_ms
-    billable = [s for s in sessions if s.billable and overlaps(*s.span, p_start, p_end)]
-    users = {s.user_id for s in billable}
+    if isinstance(sessions, BillableSessions):  # measured where they are stored
+        if (sessions.start_ms, sessions.end_ms) != (p_start, p_end):
+            raise ValueError("the sessions were measured over another range")
+        billable: BillableSessions = sessions
+    else:
+        billable = SessionRows.of(sessions, p_start, p_end)
+    users = billable.users()
     tiers, add_ons = period_tiers(assignments, users, p_start, p_end)
     usage = LicenseUsage()
     for user in sorted(users - tiers.keys()):

@@ -6,11 +6,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..coverage import daily_sustained_peaks, sustained_peak, user_coverage
-from .model import LicenseModel, LicenseTerms, Measured, TermProblem, missing_prepay, missing_prices
+from .model import (
+    LicenseModel,
+    LicenseTerms,
+    Measured,
+    TermProblem,
+    measured_sessions,
+    missing_prepay,
+    missing_prices,
+)
 from .tiers import TIER_RANK, TIERS
 
 if TYPE_CHECKING:
+    from ..sessions import BillableSessions
     from ..usage import Session
 
 
@@ -23,20 +31,23 @@ class Concurrent(LicenseModel):
         return missing_prices(terms, "overage") + missing_prepay(terms)
 
     def measure(
-        self, billable: Sequence[Session], tiers: Mapping[str, str], start_ms: int, end_ms: int
+        self,
+        billable: BillableSessions | Sequence[Session],
+        tiers: Mapping[str, str],
+        start_ms: int,
+        end_ms: int,
     ) -> Measured:
         """R-conc-3: A(T) = peak(S>=T) - peak(S>T), so the tiers add up to the org's peak."""
-        coverage = user_coverage(
-            ((s.user_id, s.login_ms, s.logout_ms) for s in billable), start_ms, end_ms
-        )
+        sessions = measured_sessions(billable, start_ms, end_ms)
+        levels = {user: TIER_RANK[tier] for user, tier in tiers.items()}
+        highest_first = list(reversed(TIERS))
+        peaks = sessions.sustained_peaks(levels, [TIER_RANK[t] for t in highest_first])
         actual: dict[str, Decimal] = {}
         above = 0
-        for tier in reversed(TIERS):
-            at_least = [c for u, c in coverage.items() if TIER_RANK[tiers[u]] >= TIER_RANK[tier]]
-            peak = sustained_peak(at_least, start_ms, end_ms)
+        for tier, peak in zip(highest_first, peaks, strict=True):
             actual[tier] = Decimal(peak - above)
             above = peak
-        daily = daily_sustained_peaks(coverage, start_ms, end_ms)
+        daily = sessions.daily_sustained_peaks()
         return Measured({t: actual[t] for t in TIERS}, tuple(map(Decimal, daily)))
 
     def line_name(self, tier: str) -> str:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..coverage import daily_covered_ms, hours, user_coverage
-from .model import LicenseModel, LicenseTerms, Measured, TermProblem, missing_prices
+from ..coverage import hours
+from .model import (
+    LicenseModel,
+    LicenseTerms,
+    Measured,
+    TermProblem,
+    measured_sessions,
+    missing_prices,
+)
 from .tiers import TIERS
 
 if TYPE_CHECKING:
+    from ..sessions import BillableSessions
     from ..usage import Session
 
 
@@ -27,17 +35,19 @@ class Hourly(LicenseModel):
         return problems + missing_prices(terms, "hourly")
 
     def measure(
-        self, billable: Sequence[Session], tiers: Mapping[str, str], start_ms: int, end_ms: int
+        self,
+        billable: BillableSessions | Sequence[Session],
+        tiers: Mapping[str, str],
+        start_ms: int,
+        end_ms: int,
     ) -> Measured:
         """R-hourly-1: per user the union of sessions clipped to P, summed per tier, in hours
         (rounded once per tier, not per user)."""
-        coverage = user_coverage(
-            ((s.user_id, s.login_ms, s.logout_ms) for s in billable), start_ms, end_ms
-        )
+        sessions = measured_sessions(billable, start_ms, end_ms)
         per_tier = dict.fromkeys(TIERS, 0)
-        for user, spans in coverage.items():
-            per_tier[tiers[user]] += sum(end - start for start, end in spans)
-        daily = daily_covered_ms(coverage, start_ms, end_ms)
+        for user, ms in sessions.covered_ms().items():
+            per_tier[tiers[user]] += ms
+        daily = sessions.daily_covered_ms()
         return Measured(
             {tier: hours(ms) for tier, ms in per_tier.items()}, tuple(map(hours, daily))
         )

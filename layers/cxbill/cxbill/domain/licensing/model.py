@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from .tiers import TIERS
 
 if TYPE_CHECKING:  # usage imports contract, which imports this package: types only
+    from ..sessions import BillableSessions
     from ..usage import Session
 
 
@@ -56,10 +57,15 @@ class LicenseModel(ABC):
 
     @abstractmethod
     def measure(
-        self, billable: Sequence[Session], tiers: Mapping[str, str], start_ms: int, end_ms: int
+        self,
+        billable: BillableSessions | Sequence[Session],
+        tiers: Mapping[str, str],
+        start_ms: int,
+        end_ms: int,
     ) -> Measured:
-        """A(T) of [start_ms, end_ms) from the billable sessions overlapping it, each user billed
-        at their period tier (`tiers`)."""
+        """A(T) of [start_ms, end_ms) from the billable sessions overlapping it (rows, or
+        BillableSessions measured where they are stored), each user billed at their period tier
+        (`tiers`)."""
 
     @abstractmethod
     def line_name(self, tier: str) -> str:
@@ -74,6 +80,17 @@ class LicenseModel(ABC):
 
     def prepay_product(self, tier: str) -> str:
         return f"{tier}_PREPAY"
+
+
+def measured_sessions(
+    billable: BillableSessions | Sequence[Session], start_ms: int, end_ms: int
+) -> BillableSessions:
+    """The sessions as a model asks about them: rows are answered in Python (SessionRows)."""
+    from ..sessions import BillableSessions, SessionRows  # noqa: PLC0415 (import cycle)
+
+    if isinstance(billable, BillableSessions):
+        return billable
+    return SessionRows(billable, start_ms, end_ms)
 
 
 # -- term checks shared by the models --------------------------------------------------------------

@@ -6,11 +6,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..instants import DAY_MS
-from .model import LicenseModel, LicenseTerms, Measured, TermProblem, missing_prepay, missing_prices
+from .model import (
+    LicenseModel,
+    LicenseTerms,
+    Measured,
+    TermProblem,
+    measured_sessions,
+    missing_prepay,
+    missing_prices,
+)
 from .tiers import TIERS
 
 if TYPE_CHECKING:
+    from ..sessions import BillableSessions
     from ..usage import Session
 
 
@@ -23,7 +31,11 @@ class Named(LicenseModel):
         return missing_prices(terms, "overage") + missing_prepay(terms)
 
     def measure(
-        self, billable: Sequence[Session], tiers: Mapping[str, str], start_ms: int, end_ms: int
+        self,
+        billable: BillableSessions | Sequence[Session],
+        tiers: Mapping[str, str],
+        start_ms: int,
+        end_ms: int,
     ) -> Measured:
         """R-named-1/2: one unit per billable user at their period tier, unprorated."""
         actual = dict.fromkeys(TIERS, Decimal(0))
@@ -35,16 +47,12 @@ class Named(LicenseModel):
         return f"Cloud CX {tier[-1]} User"
 
 
-def daily_users(billable: Sequence[Session], start_ms: int, end_ms: int) -> tuple[Decimal, ...]:
+def daily_users(
+    billable: BillableSessions | Sequence[Session], start_ms: int, end_ms: int
+) -> tuple[Decimal, ...]:
     """Distinct users with a billable session touching each UTC day (a zero-length session
     counts on the day of its instant)."""
-    daily: list[set[str]] = [set() for _ in range(start_ms, end_ms, DAY_MS)]
-    for s in billable:
-        first = max(s.login_ms, start_ms)
-        last = min(max(s.logout_ms - 1, s.login_ms), end_ms - 1)
-        for i in range((first - start_ms) // DAY_MS, (last - start_ms) // DAY_MS + 1):
-            daily[i].add(s.user_id)
-    return tuple(Decimal(len(users)) for users in daily)
+    return tuple(map(Decimal, measured_sessions(billable, start_ms, end_ms).daily_users()))
 
 
 NAMED = Named()

@@ -14,6 +14,7 @@ from ..money import round_money
 from .charging import bill, ordered
 from .fields import choice, e164, instant, required, seconds
 from .kind import Cells, IngestContext, UsageKind
+from .tally import Equals, NonZero, Tally, TallySpec, Value
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -96,18 +97,37 @@ class _CallTotal:
     cost: Decimal = Decimal(0)
 
 
+# What the rules below look at in a call: the calls of a period are read as groups of these
+# keys, with a count and the sums of adjusted seconds and cost (never one Python row per call).
+CALL_TALLY = TallySpec(
+    within="started_ms",  # R-call-2: billed in the period of started_at
+    keys=(
+        Value("service"),
+        Equals("country", "US"),
+        Equals("adjusted_duration_s", SHORT_CALL_S),
+        NonZero("rate_per_minute"),
+    ),
+    sums=("adjusted_duration_s", "cost"),
+)
+
+
 def call_product(call: Call) -> str:
     """R-invoice-5: `<service>_us` or `<service>_intl`."""
-    return f"{call.service}_{'us' if call.country == 'US' else 'intl'}"
+    return _product(call.service, call.country == "US")
+
+
+def _product(service: str, us: bool) -> str:
+    return f"{service}_{'us' if us else 'intl'}"
 
 
 def is_short_call(call: Call) -> bool:
     """R-call-3: an outbound call of exactly 6 adjusted seconds at a non-zero rate."""
-    return (
-        call.service in OUTBOUND_SERVICES
-        and call.adjusted_duration_s == SHORT_CALL_S
-        and call.rate_per_minute != 0
-    )
+    six, rated = call.adjusted_duration_s == SHORT_CALL_S, call.rate_per_minute != 0
+    return _short(call.service, six, rated)
+
+
+def _short(service: str, six_seconds: bool, rated: bool) -> bool:
+    return service in OUTBOUND_SERVICES and six_seconds and rated
 
 
 def call_minutes(seconds: int) -> Decimal:
@@ -115,18 +135,17 @@ def call_minutes(seconds: int) -> Decimal:
 
 
 def add_calls(
-    draft: Draft, contract: Contract, period: BillingPeriod, rows: Iterable[Call]
+    draft: Draft, contract: Contract, period: BillingPeriod, tallies: Iterable[Tally]
 ) -> None:
-    p_start, p_end = period.start_ms, period.end_ms
+    """R-call-2/3 from the period's calls as CALL_TALLY groups (started in the period)."""
     totals: dict[str, _CallTotal] = {}
     short = 0
-    for call in rows:
-        if not p_start <= call.started_ms < p_end:
-            continue
-        total = totals.setdefault(call_product(call), _CallTotal())
-        total.seconds += call.adjusted_duration_s
-        total.cost += call.cost
-        short += is_short_call(call)
+    for (service, us, six_seconds, rated), calls, (adjusted_s, cost) in tallies:
+        total = totals.setdefault(_product(service, us), _CallTotal())
+        total.seconds += adjusted_s
+        total.cost += cost
+        if _short(service, six_seconds, rated):
+            short += calls
     products = [f"{s}_{r}" for s in CALL_SERVICES for r in ("us", "intl")]
     for product in ordered(totals, products):
         _bill_calls(draft, contract, period, product, totals[product])
@@ -175,4 +194,5 @@ CALLS = UsageKind(
     None,
     parse_with=_priced_by_the_decks,  # a call is priced as it is read (R-deck-1)
     charge=add_calls,
+    tally=CALL_TALLY,
 )

@@ -8,6 +8,8 @@ from decimal import Decimal
 from sys import intern
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
+from .tally import TallySpec
+
 if TYPE_CHECKING:  # the contract's price tables name the kinds' types: no import at run time
     from ..contract import Contract
     from ..lines import Draft
@@ -76,6 +78,8 @@ class UsageKind(Generic[Row]):
     parse: Parse | None
     parse_with: Callable[[IngestContext], Parse] | None = None
     charge: ChargeRule | None = None  # None: the kind bills nothing by itself
+    # A kind whose rule bills from totals: its charge rule reads Tally groups, not rows.
+    tally: TallySpec | None = None
 
     def __post_init__(self) -> None:
         fields = self.row._fields  # type: ignore[attr-defined]
@@ -85,6 +89,14 @@ class UsageKind(Generic[Row]):
             raise TypeError(f"{self.name}: its identity names fields of {fields}")
         if (self.parse is None) == (self.parse_with is None):
             raise TypeError(f"{self.name}: exactly one of parse and parse_with")
+        if self.tally is not None:
+            types = dict(zip(fields, self.columns, strict=True))
+            if not set(self.tally.fields) <= set(fields) or types[self.tally.within] != "instant":
+                raise TypeError(
+                    f"{self.name}: its tally names fields of {fields}, within an instant"
+                )
+            if any(types[f] not in ("instant", "integer", "cost") for f in self.tally.sums):
+                raise TypeError(f"{self.name}: a tally sums integer or cost fields")
 
     @property
     def width(self) -> int:
