@@ -155,6 +155,35 @@ def case_csv_reader(path: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "rows": rows - 1}
 
 
+def case_vectorized_read(path: str) -> dict:
+    """cxbill's vectorized ingest of one logins upload alone (no AWS): parse, validate, Parquet
+    (adapters/vectorized.py, issue 8)."""
+    from cxbill.adapters.vectorized import DuckDBReader
+
+    t0 = time.perf_counter()
+    with open(path, "rb") as raw:
+        batch = DuckDBReader().read("logins", raw, True, "seq", 0)
+    seconds = time.perf_counter() - t0
+    assert batch is not None, "the vectorized reader was not sure of a generated file"
+    batch.close()
+    return {"seconds": seconds, "rows": batch.summary.rows}
+
+
+def case_exact_read(path: str) -> dict:
+    """The exact validator's path over the same upload (no AWS): read_usage row by row into the
+    spool, then csv_to_parquet, what the ingest does when the vectorized reader is not sure."""
+    from cxbill.adapters import columnar
+    from cxbill.domain.usage import read_usage
+
+    t0 = time.perf_counter()
+    spool = columnar.CsvSpool()
+    with open(path, "rb") as raw:
+        summary = read_usage("logins", raw, True, spool.add)
+    columnar.csv_to_parquet("logins", spool.finish(), "seq", os.path.join(spool.dir, "b.parquet"))
+    spool.close()
+    return {"seconds": time.perf_counter() - t0, "rows": summary.rows}
+
+
 def _logins_source(paths: list[str]) -> str:
     files = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
     return (
@@ -334,6 +363,8 @@ def _parquet_rows(path: str) -> int:
 
 CASES = {
     "csv_reader": case_csv_reader,
+    "vectorized_read": case_vectorized_read,
+    "exact_read": case_exact_read,
     "duckdb_distinct": case_duckdb_distinct,
     "duckdb_peak": case_duckdb_peak,
     "duckdb_calls": case_duckdb_calls,
@@ -443,7 +474,11 @@ def main() -> int:
             "csv_reader": reader,
             "cxbill_ingest": org["ingest"],
             "ingest_vs_csv_reader": ratio(org["ingest"]["seconds"], reader["seconds"]),
+            # the ingest's two paths alone, without AWS: vectorized, and the exact fallback
+            "vectorized_read": child("vectorized_read", str(path)),
         }
+        if rows <= 1_000_000:  # the row by row path takes ~30 s a million rows
+            results[name]["exact_read"] = child("exact_read", str(path))
 
     # 2. the largest named and concurrent orgs: 2 M sessions in two uploads, then the close
     if "orgs" not in skip:
@@ -524,6 +559,15 @@ def table(r: dict) -> str:
                 f"{ing['dynamodb_writes_per_1000_rows']} / {ing['dynamodb_reads_per_1000_rows']} |"
                 f" {ing['s3_requests_per_1000_rows']} |\n"
             )
+            for case, what in (("vectorized_read", "vectorized"), ("exact_read", "exact")):
+                if case in x:
+                    y = x[case]
+                    out.write(
+                        f"| the {what} path alone (no AWS) vs `csv.reader` | {y['rows']:,} | "
+                        f"{y['seconds']:.2f} | {x['csv_reader']['seconds']:.2f} | "
+                        f"{ratio(y['seconds'], x['csv_reader']['seconds'])}x | "
+                        f"{y['rss_mb']:.0f} | | |\n"
+                    )
     for model, what in (("named", "distinct users"), ("concurrent", "raw peak")):
         x = r.get(f"org_{model}")
         if not x:

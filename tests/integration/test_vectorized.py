@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from cxbill.adapters import columnar
+from cxbill.adapters import columnar, vectorized
 from cxbill.adapters.vectorized import DuckDBReader
 from cxbill.domain import usage
 from cxbill.domain.problems import Rejected
@@ -105,8 +105,8 @@ BAD_TIMESTAMPS = [
     "2026-3-01T10:00:00Z",
     "",
 ]
-IDS = ["s1", "s2", "s3", "u-1", "é", "x" * 40, " pad ", "NULL"]
-EMAILS = ["", "ana@acme.example", "é@x.example", " pad ", "#hash"]
+IDS = ["s1", "s2", "s3", "u-1", "é", "x" * 40, " pad ", "NULL", "\ufeffs", "s\t1"]
+EMAILS = ["", "ana@acme.example", "é@x.example", " pad ", "#hash", "a\x0bb", "a\u2028b"]
 CHOICES = {
     "logins": ("web", "desktop", "mobile", "api", "teams"),
     "licenses": ("CX1", "CX2", "CX3", "DIGITAL", "WEM"),
@@ -371,3 +371,34 @@ def test_calls_and_resources_always_take_the_exact_path():
     assert {"calls", "resources"}.isdisjoint(reader.kinds)
     data = io.BytesIO(b"date,resource,quantity\n2026-03-01,storage_gb,3.50\n")
     assert reader.read("resources", data, False, SEQ, 0) is None
+
+
+def test_stored_versions_of_a_vectorized_batch_are_joined_in_sql_as_for_a_set():
+    """R-ingest-8: the identities of a vectorized batch stay in its file; the store's lookup of
+    their stored versions gives what columnar.versions gives for the same identities as a set."""
+    old = [
+        "s1,u1,,web,2026-01-20T08:00:00Z,2026-01-20T09:00:00Z",
+        "s2,u2,,web,2026-01-21T08:00:00Z,2026-01-21T09:00:00Z",
+        "s9,u9,,web,2026-01-22T08:00:00Z,2026-01-22T09:00:00Z",
+        "s1,u1,,api,2026-01-23T08:00:00Z,2026-01-23T09:00:00Z",
+    ]
+    new = (
+        LOGINS
+        + "\n"
+        + "\n".join(USUAL)
+        + "\ns2,u2,,web,2026-03-01T08:00:00Z,2026-03-01T09:00:00Z\n"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        files = []
+        for n, rows in enumerate([old[:2], old[2:]]):
+            path = os.path.join(scratch, f"{n}.parquet")
+            _exact("logins", (LOGINS + "\n" + "\n".join(rows)).encode(), False, path)
+            files.append(columnar.BatchFile(n, path, True))
+        batch = DuckDBReader().read("logins", io.BytesIO(new.encode()), False, SEQ, 0)
+        assert batch is not None
+        try:
+            found = vectorized.stored_versions("logins", files, batch.identities)
+            assert found == columnar.versions("logins", files, set(batch.identities))
+            assert [r.session_id for r in found] == ["s1", "s2", "s1"]
+        finally:
+            batch.close()
