@@ -199,43 +199,68 @@ def latest(kind: str, files: Sequence[BatchFile]) -> list[Any]:
     in `keep` files are its versions; a later row in a file that is not kept drops it (its
     latest version lies elsewhere). Rows come in the order a dict keyed by identity, filled file
     by file and row by row, would give them (insertion order, reset by a drop)."""
-    kept = [f for f in files if f.keep]
-    if not kept:
+    if not any(f.keep for f in files):
         return []
     columns = [n for n, _ in SCHEMAS[kind]]
     ident = IDENTITIES[kind]
     ids = ", ".join(ident)
-    dropped = [f for f in files if not f.keep and f.ordinal > kept[0].ordinal]
     with connect() as con:
-        con.execute("CREATE TEMP TABLE files (path VARCHAR, ordinal BIGINT, keep BOOLEAN)")
-        con.executemany(
-            "INSERT INTO files VALUES (?, ?, ?)", [(f.path, f.ordinal, f.keep) for f in files]
-        )
-        # k orders every row: file, then row within the file
-        kept_rows = (
-            f"SELECT {', '.join('p.' + c for c in columns)},"
-            f" (f.ordinal << 32) | p.file_row_number AS k"
-            f" FROM read_parquet({_sql_list(f.path for f in kept)}, filename = true,"
-            f" file_row_number = true) p JOIN files f ON p.filename = f.path"
-        )
-        if dropped:
-            drops = (
-                f"SELECT {ids}, max(f.ordinal) AS dropped_at"
-                f" FROM read_parquet({_sql_list(f.path for f in dropped)}, filename = true) p"
-                f" JOIN files f ON p.filename = f.path GROUP BY ALL"
-            )
-            candidates = (
-                f"SELECT r.* FROM ({kept_rows}) r LEFT JOIN ({drops}) d USING ({ids})"
-                f" WHERE d.dropped_at IS NULL OR (r.k >> 32) > d.dropped_at"
-            )
-        else:
-            candidates = kept_rows
+        candidates = _candidates(con, kind, files, columns)
         picked = ", ".join(c if c in ident else f"arg_max({c}, k) AS {c}" for c in columns)
         con.execute(
             f"SELECT {', '.join(columns)} FROM (SELECT {picked}, min(k) AS first_k"
             f" FROM ({candidates}) GROUP BY {ids}) ORDER BY first_k"
         )
         return _rows(con, kind)
+
+
+def _candidates(
+    con: duckdb.DuckDBPyConnection, kind: str, files: Sequence[BatchFile], columns: Sequence[str]
+) -> str:
+    """SQL of every version of `columns` (with the identity's) in the kept `files` that no later
+    unkept file drops, each with k, its place in upload order (file, then row within the file).
+    Makes the temporary table `files` on `con`."""
+    kept = [f for f in files if f.keep]
+    ident = IDENTITIES[kind]
+    ids = ", ".join(ident)
+    columns = list(dict.fromkeys([*ident, *columns]))
+    dropped = [f for f in files if not f.keep and f.ordinal > kept[0].ordinal]
+    con.execute("CREATE TEMP TABLE files (path VARCHAR, ordinal BIGINT, keep BOOLEAN)")
+    con.executemany(
+        "INSERT INTO files VALUES (?, ?, ?)", [(f.path, f.ordinal, f.keep) for f in files]
+    )
+    # k orders every row: file, then row within the file
+    kept_rows = (
+        f"SELECT {', '.join('p.' + c for c in columns)},"
+        f" (f.ordinal << 32) | p.file_row_number AS k"
+        f" FROM read_parquet({_sql_list(f.path for f in kept)}, filename = true,"
+        f" file_row_number = true) p JOIN files f ON p.filename = f.path"
+    )
+    if not dropped:
+        return kept_rows
+    drops = (
+        f"SELECT {ids}, max(f.ordinal) AS dropped_at"
+        f" FROM read_parquet({_sql_list(f.path for f in dropped)}, filename = true) p"
+        f" JOIN files f ON p.filename = f.path GROUP BY ALL"
+    )
+    return (
+        f"SELECT r.* FROM ({kept_rows}) r LEFT JOIN ({drops}) d USING ({ids})"
+        f" WHERE d.dropped_at IS NULL OR (r.k >> 32) > d.dropped_at"
+    )
+
+
+def latest_sql(
+    con: duckdb.DuckDBPyConnection, kind: str, files: Sequence[BatchFile], columns: Sequence[str]
+) -> str | None:
+    """SQL of `columns` of the latest version of each identity over `files`, as `latest` picks
+    it, in no particular order (for reductions that need none); None when no file is kept."""
+    if not any(f.keep for f in files):
+        return None
+    ids = ", ".join(IDENTITIES[kind])
+    return (
+        f"SELECT {', '.join(columns)} FROM ({_candidates(con, kind, files, columns)})"
+        f" QUALIFY row_number() OVER (PARTITION BY {ids} ORDER BY k DESC) = 1"
+    )
 
 
 def versions(kind: str, files: Sequence[BatchFile], identities: Iterable[Any]) -> list[Any]:

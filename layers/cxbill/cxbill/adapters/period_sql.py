@@ -1,0 +1,234 @@
+"""A period's usage measured where it is stored (SPEC 11, issue 8 item 4): DuckDB SQL over the
+batch files, after "latest upload wins" (columnar.latest_sql), so that a close holds per-user
+or per-group state, never a Python row per session or call.
+
+- `SqlSessions` answers the license models' questions (domain/sessions.py BillableSessions)
+  from a temporary table of the billable sessions: distinct users, users per day, each user's
+  union of time (gaps and islands), and the exact 30-minute sustained peak: the level c(t) is a
+  running sum of +1/-1 at the islands' ends, and the sustained peak is the largest, over the
+  breakpoints x with x + 30 min inside the range, of the minimum level over [x, x + 30 min) (a
+  best window can always slide left to start at a breakpoint). Integers all the way: exact to
+  the millisecond.
+- `tally` groups a kind's rows by its TallySpec (domain/usage_kinds/tally.py) with a count and
+  sums.
+
+Each is pinned to the Python reference (SessionRows, TallySpec.of_rows) by
+tests/integration/test_close_sql.py on random data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import duckdb
+
+from ..domain.coverage import SUSTAIN_MS
+from ..domain.instants import DAY_MS
+from ..domain.sessions import BillableSessions
+from ..domain.usage_kinds import BILLABLE_CLIENTS, USAGE_KINDS
+from ..domain.usage_kinds.tally import Equals, NonZero, Tally, Value
+from . import columnar
+
+_SQL_TYPES = {
+    kind.name: dict(zip(kind.fields, kind.columns, strict=True)) for kind in USAGE_KINDS.values()
+}
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"a tally compares with an int or a str, not {value!r}")
+    return str(value) if isinstance(value, int) else columnar._sql_string(value)
+
+
+def _key_sql(kind: str, key: Value | Equals | NonZero) -> str:
+    if isinstance(key, Value):
+        return key.field
+    if isinstance(key, Equals):
+        return f"({key.field} = {_literal(key.value)})"
+    # a "decimal" is kept as its digits (VARCHAR): as a double it is 0 exactly when it is 0
+    zero_test = "CAST({} AS DOUBLE)" if _SQL_TYPES[kind][key.field] == "decimal" else "{}"
+    return f"({zero_test.format(key.field)} <> 0)"
+
+
+def tally(
+    kind: str, files: Sequence[columnar.BatchFile], start_ms: int, end_ms: int
+) -> list[Tally]:
+    """TallySpec.of_rows of the latest version of each row over `files`, in SQL."""
+    spec = USAGE_KINDS[kind].tally
+    assert spec is not None, f"{kind} declares no tally"
+    keys = [_key_sql(kind, k) for k in spec.keys]
+    with columnar.connect() as con:
+        latest = columnar.latest_sql(con, kind, files, spec.fields)
+        if latest is None:
+            return []
+        sums = "".join(f", sum({f})" for f in spec.sums)
+        rows = con.execute(
+            f"SELECT {', '.join(keys)}, count(*){sums} FROM ({latest})"
+            f" WHERE {spec.within} >= {int(start_ms)} AND {spec.within} < {int(end_ms)}"
+            f" GROUP BY ALL"
+        ).fetchall()
+    n = len(keys)
+    return [Tally(tuple(r[:n]), r[n], tuple(r[n + 1 :])) for r in rows]
+
+
+class SqlSessions(BillableSessions):
+    """The billable sessions overlapping [start_ms, end_ms) of the latest logins over `files`,
+    in a temporary table of a DuckDB connection of their own (close() drops them)."""
+
+    def __init__(self, files: Sequence[columnar.BatchFile], start_ms: int, end_ms: int):
+        self.start_ms, self.end_ms = ps, pe = int(start_ms), int(end_ms)
+        self.con: duckdb.DuckDBPyConnection = columnar.connect()
+        self._islands = False
+        columns = ("user_id", "client", "login_ms", "logout_ms")
+        latest = columnar.latest_sql(self.con, "logins", files, columns)
+        clients = ", ".join(columnar._sql_string(c) for c in sorted(BILLABLE_CLIENTS))
+        source = latest or "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS client," + (
+            " NULL::BIGINT AS login_ms, NULL::BIGINT AS logout_ms WHERE false"
+        )
+        # R-named-1: billable, overlapping P (a zero-length session when its instant is in P)
+        self.con.execute(
+            "CREATE TEMP TABLE billable AS SELECT user_id, login_ms, logout_ms"
+            f" FROM ({source}) WHERE client IN ({clients}) AND CASE WHEN login_ms = logout_ms"
+            f" THEN login_ms >= {ps} AND login_ms < {pe}"
+            f" ELSE login_ms < {pe} AND logout_ms > {ps} END"
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> SqlSessions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _days(self) -> int:
+        return len(range(self.start_ms, self.end_ms, DAY_MS))
+
+    def _whole_days(self) -> int:
+        if self.start_ms % DAY_MS or self.end_ms % DAY_MS or self.end_ms < self.start_ms:
+            raise ValueError("range must run from one 00:00 UTC to another")
+        return self._days()
+
+    def _per_day(self, rows: list[tuple[int, int]], days: int) -> list[int]:
+        out = [0] * days
+        for day, value in rows:
+            out[day] = int(value or 0)
+        return out
+
+    def users(self) -> set[str]:
+        return {u for (u,) in self.con.execute("SELECT DISTINCT user_id FROM billable").fetchall()}
+
+    def daily_users(self) -> list[int]:
+        ps, pe, day = self.start_ms, self.end_ms, DAY_MS
+        rows = self.con.execute(
+            "SELECT d, count(DISTINCT user_id) FROM (SELECT user_id,"
+            f" unnest(range((greatest(login_ms, {ps}) - {ps}) // {day},"
+            f" (least(greatest(logout_ms - 1, login_ms), {pe - 1}) - {ps}) // {day} + 1)) AS d"
+            " FROM billable) GROUP BY d"
+        ).fetchall()
+        return self._per_day(rows, self._days())
+
+    def _union(self) -> None:
+        """Per user, the union of their sessions clipped to the range (touching ones merge):
+        a session starts an island when it starts after every earlier one (by start) ended."""
+        if self._islands:
+            return
+        ps, pe = self.start_ms, self.end_ms
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE islands AS
+            WITH c AS (
+              SELECT user_id, greatest(login_ms, {ps}) AS s, least(logout_ms, {pe}) AS e
+              FROM billable WHERE greatest(login_ms, {ps}) < least(logout_ms, {pe})
+            ), g AS (
+              SELECT *, max(e) OVER (PARTITION BY user_id ORDER BY s, e
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+              FROM c
+            ), i AS (
+              SELECT *, sum(CASE WHEN reach IS NULL OR s > reach THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY user_id ORDER BY s, e ROWS UNBOUNDED PRECEDING)
+                        AS island
+              FROM g
+            )
+            SELECT user_id, min(s) AS s, max(e) AS e FROM i GROUP BY user_id, island
+            """
+        )
+        self._islands = True
+
+    def covered_ms(self) -> dict[str, int]:
+        self._union()
+        rows = self.con.execute("SELECT user_id, sum(e - s) FROM islands GROUP BY user_id")
+        return {u: int(ms) for u, ms in rows.fetchall()}
+
+    def daily_covered_ms(self) -> list[int]:
+        days = self._whole_days()
+        self._union()
+        ps, day = self.start_ms, DAY_MS
+        rows = self.con.execute(
+            f"SELECT d, sum(least(e, {ps} + (d + 1) * {day}) - greatest(s, {ps} + d * {day}))"
+            f" FROM (SELECT s, e, unnest(range((s - {ps}) // {day}, (e - 1 - {ps}) // {day} + 1))"
+            " AS d FROM islands) GROUP BY d"
+        ).fetchall()
+        return self._per_day(rows, days)
+
+    def _minima(self, thresholds: Sequence[int], cuts: str = "") -> str:
+        """The SQL of the windows' minima: per breakpoint x (an island's ends, the range's start,
+        `cuts`), h<n> the level c(x) of the users whose level is >= thresholds[n], and m<n> its
+        minimum over [x, x + 30 min). With no `levels` table every user is at level 0."""
+        ps, pe, w = self.start_ms, self.end_ms, SUSTAIN_MS
+        hs = ", ".join(
+            f"sum(coalesce(sum(d) FILTER (WHERE level >= {int(t)}), 0)) OVER run AS h{n}"
+            for n, t in enumerate(thresholds)
+        )
+        ms = ", ".join(f"min(h{n}) OVER ahead AS m{n}" for n in range(len(thresholds)))
+        leveled = not cuts
+        level = "l.level" if leveled else "0"
+        join = "JOIN levels l USING (user_id)" if leveled else ""
+        return f"""
+            WITH ev AS (
+              SELECT s AS x, {level} AS level, 1 AS d FROM islands {join}
+              UNION ALL SELECT e, {level}, -1 FROM islands {join} WHERE e < {pe}
+              UNION ALL SELECT {ps}, 0, 0
+              {cuts}
+            ), steps AS (
+              SELECT x, {hs} FROM ev GROUP BY x
+              WINDOW run AS (ORDER BY x ROWS UNBOUNDED PRECEDING)
+            )
+            SELECT x, {ms} FROM steps
+            WINDOW ahead AS (ORDER BY x RANGE BETWEEN CURRENT ROW AND {w - 1} FOLLOWING)
+        """
+
+    def sustained_peaks(self, levels: Mapping[str, int], thresholds: Sequence[int]) -> list[int]:
+        if not thresholds:
+            return []
+        self._union()
+        self.con.execute("CREATE OR REPLACE TEMP TABLE levels (user_id VARCHAR, level BIGINT)")
+        self.con.execute(
+            "INSERT INTO levels SELECT unnest($1), unnest($2)",
+            [list(levels), [int(v) for v in levels.values()]],
+        )
+        windows = self._minima(thresholds)
+        best = ", ".join(
+            f"coalesce(max(m{n}) FILTER (WHERE x + {SUSTAIN_MS} <= {self.end_ms}), 0)"
+            for n in range(len(thresholds))
+        )
+        row = self.con.execute(f"SELECT {best} FROM ({windows})").fetchone()
+        assert row is not None
+        return [int(v) for v in row]
+
+    def daily_sustained_peaks(self) -> list[int]:
+        days = self._whole_days()
+        if not days:
+            return []
+        self._union()
+        ps, pe, day = self.start_ms, self.end_ms, DAY_MS
+        cuts = f"UNION ALL SELECT unnest(range({ps}, {pe}, {day})), 0, 0"
+        windows = self._minima([0], cuts)
+        rows = self.con.execute(
+            f"SELECT (x - {ps}) // {day} AS d, max(m0) FILTER"
+            f" (WHERE x + {SUSTAIN_MS} <= {ps} + ((x - {ps}) // {day} + 1) * {day})"
+            f" FROM ({windows}) GROUP BY d"
+        ).fetchall()
+        return self._per_day(rows, days)
