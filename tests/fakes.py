@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import IO, Any
@@ -20,7 +21,10 @@ from cxbill.domain.issuer import Issuer
 from cxbill.domain.ports import ContractSuperseded, ContractUpdate, SignedUrl, Upload
 from cxbill.domain.problems import Rejected
 from cxbill.domain.schedule import Due, OrgState
+from cxbill.domain.sessions import SessionRows
 from cxbill.domain.usage import FileSummary, read_usage
+from cxbill.domain.usage_kinds import USAGE_KINDS
+from cxbill.domain.usage_kinds.tally import Tally
 
 
 @dataclass
@@ -172,6 +176,15 @@ class FakeUsage:
             for row in self.batches[(org_id, kind)][seq]:
                 latest[row.identity] = row
         return [r for r in latest.values() if r.span[0] < end_ms and r.span[1] >= start_ms]
+
+    @contextmanager
+    def sessions(self, org_id: str, start_ms: int, end_ms: int) -> Iterator[SessionRows]:
+        yield SessionRows.of(self.load(org_id, "logins", start_ms, end_ms), start_ms, end_ms)
+
+    def tally(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list[Tally]:
+        spec = USAGE_KINDS[kind].tally
+        assert spec is not None
+        return spec.of_rows(self.load(org_id, kind, start_ms, end_ms), start_ms, end_ms)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,7 +142,9 @@ def test_a_level_held_exactly_30_minutes_counts_and_one_ms_less_does_not():
         shutil.rmtree(scratch)
 
 
-def test_zero_length_and_boundary_sessions_as_the_reference():
+@pytest.mark.parametrize("mask_days", [period_sql.MASK_DAYS, 0])  # 0: a range of many days
+def test_zero_length_and_boundary_sessions_as_the_reference(mask_days, monkeypatch):
+    monkeypatch.setattr(period_sql, "MASK_DAYS", mask_days)
     scratch = tempfile.mkdtemp()
     try:
         end = D0 + DAY_MS
@@ -151,13 +154,17 @@ def test_zero_length_and_boundary_sessions_as_the_reference():
             Session("c", "u3", "", "web", D0 - MIN, D0),  # ends as P starts: not
             Session("d", "u4", "", "web", end - 1, end + MIN),  # its last millisecond: is
             Session("e", "u5", "", "api", D0, end),  # not a billable client
+            Session("f", "u1", "", "web", end - MIN, end + DAY_MS),  # into the next day
         ]
         files = batch_files("logins", [rows], scratch)
-        reference = SessionRows.of(rows, D0, end)
-        with period_sql.SqlSessions(files, D0, end) as sql:
-            assert sql.users() == reference.users() == {"u1", "u4"}
-            assert sql.daily_users() == reference.daily_users() == [2]
-            assert sql.covered_ms() == reference.covered_ms() == {"u4": 1}
+        for hi, users, daily in (
+            (end, {"u1", "u4"}, [2]),
+            (end + 2 * DAY_MS, {"u1", "u2", "u4"}, [2, 3, 0]),
+        ):
+            reference = SessionRows.of(rows, D0, hi)
+            with period_sql.SqlSessions(files, D0, hi) as sql:
+                assert sql.users() == reference.users() == users
+                assert sql.daily_users() == reference.daily_users() == daily
     finally:
         shutil.rmtree(scratch)
 

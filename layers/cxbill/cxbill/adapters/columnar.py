@@ -205,7 +205,7 @@ def latest(kind: str, files: Sequence[BatchFile]) -> list[Any]:
     ident = IDENTITIES[kind]
     ids = ", ".join(ident)
     with connect() as con:
-        candidates = _candidates(con, kind, files, columns)
+        candidates = _candidates(kind, files, columns)
         picked = ", ".join(c if c in ident else f"arg_max({c}, k) AS {c}" for c in columns)
         con.execute(
             f"SELECT {', '.join(columns)} FROM (SELECT {picked}, min(k) AS first_k"
@@ -214,34 +214,31 @@ def latest(kind: str, files: Sequence[BatchFile]) -> list[Any]:
         return _rows(con, kind)
 
 
-def _candidates(
-    con: duckdb.DuckDBPyConnection, kind: str, files: Sequence[BatchFile], columns: Sequence[str]
-) -> str:
+def _candidates(kind: str, files: Sequence[BatchFile], columns: Sequence[str]) -> str:
     """SQL of every version of `columns` (with the identity's) in the kept `files` that no later
-    unkept file drops, each with k, its place in upload order (file, then row within the file).
-    Makes the temporary table `files` on `con`."""
+    unkept file drops, each with k, its place in upload order (file, then row within the file)."""
     kept = [f for f in files if f.keep]
     ident = IDENTITIES[kind]
     ids = ", ".join(ident)
     columns = list(dict.fromkeys([*ident, *columns]))
     dropped = [f for f in files if not f.keep and f.ordinal > kept[0].ordinal]
-    con.execute("CREATE TEMP TABLE files (path VARCHAR, ordinal BIGINT, keep BOOLEAN)")
-    con.executemany(
-        "INSERT INTO files VALUES (?, ?, ?)", [(f.path, f.ordinal, f.keep) for f in files]
-    )
-    # k orders every row: file, then row within the file
-    kept_rows = (
-        f"SELECT {', '.join('p.' + c for c in columns)},"
-        f" (f.ordinal << 32) | p.file_row_number AS k"
-        f" FROM read_parquet({_sql_list(f.path for f in kept)}, filename = true,"
-        f" file_row_number = true) p JOIN files f ON p.filename = f.path"
+    # k orders every row: file, then row within the file. One scan per file with its ordinal
+    # as a constant (cheaper than joining every row's file name to a table of files).
+    kept_rows = " UNION ALL ".join(
+        f"SELECT {', '.join(columns)}, ({int(f.ordinal)}::BIGINT << 32) | file_row_number AS k"
+        f" FROM read_parquet({_sql_string(f.path)}, file_row_number = true)"
+        for f in kept
     )
     if not dropped:
         return kept_rows
     drops = (
-        f"SELECT {ids}, max(f.ordinal) AS dropped_at"
-        f" FROM read_parquet({_sql_list(f.path for f in dropped)}, filename = true) p"
-        f" JOIN files f ON p.filename = f.path GROUP BY ALL"
+        f"SELECT {ids}, max(ordinal) AS dropped_at FROM ("
+        + " UNION ALL ".join(
+            f"SELECT {ids}, {int(f.ordinal)}::BIGINT AS ordinal"
+            f" FROM read_parquet({_sql_string(f.path)})"
+            for f in dropped
+        )
+        + ") GROUP BY ALL"
     )
     return (
         f"SELECT r.* FROM ({kept_rows}) r LEFT JOIN ({drops}) d USING ({ids})"
@@ -249,16 +246,14 @@ def _candidates(
     )
 
 
-def latest_sql(
-    con: duckdb.DuckDBPyConnection, kind: str, files: Sequence[BatchFile], columns: Sequence[str]
-) -> str | None:
+def latest_sql(kind: str, files: Sequence[BatchFile], columns: Sequence[str]) -> str | None:
     """SQL of `columns` of the latest version of each identity over `files`, as `latest` picks
     it, in no particular order (for reductions that need none); None when no file is kept."""
     if not any(f.keep for f in files):
         return None
     ids = ", ".join(IDENTITIES[kind])
     return (
-        f"SELECT {', '.join(columns)} FROM ({_candidates(con, kind, files, columns)})"
+        f"SELECT {', '.join(columns)} FROM ({_candidates(kind, files, columns)})"
         f" QUALIFY row_number() OVER (PARTITION BY {ids} ORDER BY k DESC) = 1"
     )
 

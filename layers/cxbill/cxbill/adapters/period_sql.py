@@ -30,6 +30,7 @@ from ..domain.usage_kinds import BILLABLE_CLIENTS, USAGE_KINDS
 from ..domain.usage_kinds.tally import Equals, NonZero, Tally, Value
 from . import columnar
 
+MASK_DAYS = 63  # a range of at most this many days keeps each user's days in one UBIGINT
 _SQL_TYPES = {
     kind.name: dict(zip(kind.fields, kind.columns, strict=True)) for kind in USAGE_KINDS.values()
 }
@@ -59,7 +60,7 @@ def tally(
     assert spec is not None, f"{kind} declares no tally"
     keys = [_key_sql(kind, k) for k in spec.keys]
     with columnar.connect() as con:
-        latest = columnar.latest_sql(con, kind, files, spec.fields)
+        latest = columnar.latest_sql(kind, files, spec.fields)
         if latest is None:
             return []
         sums = "".join(f", sum({f})" for f in spec.sums)
@@ -79,16 +80,17 @@ class SqlSessions(BillableSessions):
     def __init__(self, files: Sequence[columnar.BatchFile], start_ms: int, end_ms: int):
         self.start_ms, self.end_ms = ps, pe = int(start_ms), int(end_ms)
         self.con: duckdb.DuckDBPyConnection = columnar.connect()
-        self._islands = False
+        self._islands = self._masks = False
         columns = ("user_id", "client", "login_ms", "logout_ms")
-        latest = columnar.latest_sql(self.con, "logins", files, columns)
+        latest = columnar.latest_sql("logins", files, columns)
         clients = ", ".join(columnar._sql_string(c) for c in sorted(BILLABLE_CLIENTS))
         source = latest or "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS client," + (
             " NULL::BIGINT AS login_ms, NULL::BIGINT AS logout_ms WHERE false"
         )
         # R-named-1: billable, overlapping P (a zero-length session when its instant is in P)
         self.con.execute(
-            "CREATE TEMP TABLE billable AS SELECT user_id, login_ms, logout_ms"
+            "CREATE TEMP TABLE billable AS SELECT user_id, login_ms::BIGINT AS login_ms,"
+            " logout_ms::BIGINT AS logout_ms"
             f" FROM ({source}) WHERE client IN ({clients}) AND CASE WHEN login_ms = logout_ms"
             f" THEN login_ms >= {ps} AND login_ms < {pe}"
             f" ELSE login_ms < {pe} AND logout_ms > {ps} END"
@@ -117,18 +119,46 @@ class SqlSessions(BillableSessions):
             out[day] = int(value or 0)
         return out
 
+    def _user_days(self) -> None:
+        """Per user, the days their sessions touch as a bit mask (day i is bit i): one row per
+        user, from which both users and users per day are read. A session touches the days of
+        its first and last millisecond in the range (its instant when zero-length)."""
+        if self._masks:
+            return
+        ps, pe, day = self.start_ms, self.end_ms, DAY_MS
+        first = f"(greatest(login_ms, {ps}) - {ps}) // {day}"
+        last = f"(least(greatest(logout_ms - 1, login_ms), {pe - 1}) - {ps}) // {day}"
+        self.con.execute(
+            "CREATE TEMP TABLE user_days AS SELECT user_id,"
+            f" bit_or((1::UBIGINT << ({last} + 1)::INTEGER) - (1::UBIGINT << ({first})::INTEGER))"
+            " AS days FROM billable GROUP BY user_id"
+        )
+        self._masks = True
+
     def users(self) -> set[str]:
-        return {u for (u,) in self.con.execute("SELECT DISTINCT user_id FROM billable").fetchall()}
+        if self._days() > MASK_DAYS:
+            rows = self.con.execute("SELECT DISTINCT user_id FROM billable").fetchall()
+        else:
+            self._user_days()
+            rows = self.con.execute("SELECT user_id FROM user_days").fetchall()
+        return {u for (u,) in rows}
 
     def daily_users(self) -> list[int]:
-        ps, pe, day = self.start_ms, self.end_ms, DAY_MS
+        ps, pe, day, days = self.start_ms, self.end_ms, DAY_MS, self._days()
+        if days <= MASK_DAYS:
+            self._user_days()
+            rows = self.con.execute(
+                f"SELECT d, count(*) FROM user_days, range({days}) t(d)"
+                " WHERE (days >> d::INTEGER) & 1 = 1 GROUP BY d"
+            ).fetchall()
+            return self._per_day(rows, days)
         rows = self.con.execute(
             "SELECT d, count(DISTINCT user_id) FROM (SELECT user_id,"
             f" unnest(range((greatest(login_ms, {ps}) - {ps}) // {day},"
             f" (least(greatest(logout_ms - 1, login_ms), {pe - 1}) - {ps}) // {day} + 1)) AS d"
             " FROM billable) GROUP BY d"
         ).fetchall()
-        return self._per_day(rows, self._days())
+        return self._per_day(rows, days)
 
     def _union(self) -> None:
         """Per user, the union of their sessions clipped to the range (touching ones merge):

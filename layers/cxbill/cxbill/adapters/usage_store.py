@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Hashable, Iterator, Sequence, Set
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, overload
 from urllib.parse import quote
@@ -31,9 +32,11 @@ from ..domain.usage import (
     Session,
     UsageRow,
 )
-from . import columnar, vectorized
+from ..domain.usage_kinds.tally import Tally
+from . import columnar, period_sql, vectorized
 from .aws import clients
 from .models import UsageBatch
+from .period_sql import SqlSessions
 from .settings import Settings
 
 MAX_NAME_BYTES = 400  # a batch's file name; S3 keys are at most 1,024 bytes
@@ -158,14 +161,38 @@ class S3UsageStore:
     ) -> list[Call]: ...
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[UsageRow]:
         """The latest version of every row whose upload touched [start_ms, end_ms)."""
+        with self._period_files(org_id, kind, start_ms, end_ms) as files:
+            return columnar.latest(kind, files) if files else []
+
+    @contextmanager
+    def sessions(self, org_id: str, start_ms: int, end_ms: int) -> Iterator[SqlSessions]:
+        """The period's billable sessions in a DuckDB temporary table (period_sql.SqlSessions),
+        read from the batches load would read; the files leave /tmp once read."""
+        with self._period_files(org_id, "logins", start_ms, end_ms) as files:
+            sessions = SqlSessions(files, start_ms, end_ms)
+        with sessions:
+            yield sessions
+
+    def tally(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list[Tally]:
+        """The kind's TallySpec groups, in SQL (identity resolution spills to /tmp)."""
+        with self._period_files(org_id, kind, start_ms, end_ms) as files:
+            return period_sql.tally(kind, files, start_ms, end_ms) if files else []
+
+    @contextmanager
+    def _period_files(
+        self, org_id: str, kind: str, start_ms: int, end_ms: int
+    ) -> Iterator[list[columnar.BatchFile]]:
+        """The batches whose time span touches [start_ms, end_ms) and every later one (for its
+        identities), downloaded to /tmp for the time of the block."""
         batches = self.batches(org_id, kind)  # ordered by seq: upload order
         touching = [b.first_ms < end_ms and b.last_ms >= start_ms for b in batches]
         if not any(touching):
-            return []
+            yield []
+            return
         first = touching.index(True)
         wanted = [(n, batches[n], touching[n]) for n in range(first, len(batches))]
         scratch = tempfile.mkdtemp(prefix="cxbill-load-")
         try:
-            return columnar.latest(kind, self._download(wanted, scratch))
+            yield self._download(wanted, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -7,6 +7,7 @@ real ones once per cold start."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any, Protocol
@@ -15,7 +16,9 @@ from .books import CloseRecord, Issue, IssuedInvoice, Org
 from .contract import Contract
 from .issuer import Issuer
 from .schedule import Due, OrgState
+from .sessions import BillableSessions
 from .usage import FileSummary, UsageRow
+from .usage_kinds.tally import Tally
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,15 @@ class UsageSource(Protocol):
 
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[Any]:
         """The latest version of every row of `kind` whose upload touched [start_ms, end_ms)."""
+
+    def sessions(
+        self, org_id: str, start_ms: int, end_ms: int
+    ) -> AbstractContextManager[BillableSessions]:
+        """The billable sessions (latest versions) overlapping [start_ms, end_ms), answering the
+        license models' questions where they are stored (issue 8: no row per session)."""
+
+    def tally(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list[Tally]:
+        """The kind's TallySpec groups of the latest versions in [start_ms, end_ms)."""
 
 
 class Uploads(Protocol):

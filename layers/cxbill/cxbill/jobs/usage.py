@@ -46,7 +46,14 @@ class RatedPeriod:
 def rate_period(store: UsageSource, contract: Contract, period: BillingPeriod) -> RatedPeriod:
     """Rate [period.start, period.end) from normalized usage (never the raw uploads): every
     usage kind is read once, licenses rate logins and assignments, the charge rules the rest."""
-    start, end = period.start_ms, period.end_ms
-    usage = {kind: store.load(contract.org_id, kind, start, end) for kind in USAGE_KINDS}
-    licenses = rate_licenses(contract, period, usage["logins"], usage["licenses"])
-    return RatedPeriod(contract, period, licenses, rate_charges(contract, period, usage))
+    start, end, org = period.start_ms, period.end_ms, contract.org_id
+    # What each rule needs, where the usage is (SPEC 11): logins answer per-user questions in
+    # the store, kinds billed from totals come as tallies, the others as rows.
+    tallied = [kind.name for kind in USAGE_KINDS.values() if kind.tally is not None]
+    tallies = {kind: store.tally(org, kind, start, end) for kind in tallied}
+    rows = [k for k in USAGE_KINDS if k != "logins" and k not in tallies]
+    usage = {kind: store.load(org, kind, start, end) for kind in rows}
+    with store.sessions(org, start, end) as sessions:
+        licenses = rate_licenses(contract, period, sessions, usage["licenses"])
+    charges = rate_charges(contract, period, usage, tallies)
+    return RatedPeriod(contract, period, licenses, charges)
