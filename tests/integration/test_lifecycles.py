@@ -389,30 +389,38 @@ def test_r_invoice_6_late_usage_marked_during_a_close_is_not_lost(acme, monkeypa
     assert not acme.org("acme").late_periods
 
 
+@pytest.mark.parametrize("path", ["vectorized", "exact"])
 def test_r_ingest_4_a_close_that_finishes_while_a_file_is_read_makes_its_rows_late(
-    acme, monkeypatch
+    acme, monkeypatch, path
 ):
     import cxbill.jobs.ingest as ingest
+    from cxbill.adapters.vectorized import DuckDBReader
 
     acme.upload_on(
         date(2026, 1, 15),
         "usage/acme/licenses/all.csv",
         licenses("u1,a@a,CX3,2026-01-01T00:00:00Z,"),
     )
-    read_usage = ingest.read_usage
 
-    def read_then_close(*args, **kwargs):
-        summary = read_usage(*args, **kwargs)
-        acme.run_daily(date(2026, 2, 16))  # period 0 closes before this file is stored
-        return summary
+    def then_close(read):  # period 0 closes after the file is read, before it is stored
+        def read_then_close(*args, **kwargs):
+            result = read(*args, **kwargs)
+            acme.run_daily(date(2026, 2, 16))
+            return result
 
-    monkeypatch.setattr(ingest, "read_usage", read_then_close)
-    acme.upload_on(
-        date(2026, 2, 16),
-        "usage/acme/logins/jan.csv",
-        logins("s1,u1,a@a,web,2026-01-20T09:00:00Z,2026-01-20T10:00:00Z"),
-    )
-    monkeypatch.setattr(ingest, "read_usage", read_usage)
+        return read_then_close
+
+    with monkeypatch.context() as m:
+        if path == "vectorized":  # the file is read whole by the fast path (issue 8)
+            m.setattr(DuckDBReader, "read", then_close(DuckDBReader.read))
+        else:
+            m.setattr(DuckDBReader, "kinds", frozenset())
+            m.setattr(ingest, "read_usage", then_close(ingest.read_usage))
+        acme.upload_on(
+            date(2026, 2, 16),
+            "usage/acme/logins/jan.csv",
+            logins("s1,u1,a@a,web,2026-01-20T09:00:00Z,2026-01-20T10:00:00Z"),
+        )
     assert acme.invoices("acme") == []  # the close saw no usage: nothing to invoice
     assert acme.org("acme").late_periods == {0}
     acme.run_daily(date(2026, 3, 16))

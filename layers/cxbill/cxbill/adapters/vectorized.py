@@ -94,8 +94,6 @@ _RULES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 }
 KINDS = frozenset(_RULES)
 
-# instants.parse_instant's syntax with ASCII digits only (Python's \d also takes other scripts'
-# digits: stricter here, so such a file goes to the exact path).
 # instants.parse_instant's syntax and bounds: ASCII digits only (Python's \d also takes other
 # scripts' digits: stricter here, so such a file goes to the exact path), year 0001 to 9999,
 # month 01-12, day 01-31, hour <= 23, minute and second <= 59, an offset's hours <= 23 and
@@ -134,6 +132,9 @@ def _instant_ms(p: str) -> str:
     """Epoch milliseconds, the fraction truncated (floored, before 1970 too) as parse_instant
     does: the microseconds less their remainder are a whole number of milliseconds."""
     return f"(({p}_us - ((({p}_us % 1000) + 1000) % 1000)) // 1000)"
+
+
+_INSTANTS = ("instant", "end", "open_end")
 
 
 def _sql(kind: str, body: str, seq: str, line_limit: int) -> str:
@@ -194,9 +195,6 @@ def _sql(kind: str, body: str, seq: str, line_limit: int) -> str:
         f"SELECT {', '.join(columns)}, {_q(seq)}::{columnar.SEQ_COLUMN[1]} AS"
         f" {columnar.SEQ_COLUMN[0]} FROM ({parsed})"
     )
-
-
-_INSTANTS = ("instant", "end", "open_end")
 
 
 # --- the bytes ------------------------------------------------------------------------------------
