@@ -142,6 +142,29 @@ def test_a_level_held_exactly_30_minutes_counts_and_one_ms_less_does_not():
         shutil.rmtree(scratch)
 
 
+def test_a_short_high_level_next_to_a_low_bucket_is_no_peak():
+    """Level 3 for 20 minutes ending where the next 30-minute bucket drops, level 2 held exactly
+    30 minutes elsewhere: the peak is 2 (the run of levels >= 2 ends in the next bucket)."""
+    h = 60 * MIN
+    rows = [
+        Session("a", "u1", "", "web", D0, D0 + h),
+        Session("b", "u2", "", "web", D0 + 40 * MIN, D0 + 65 * MIN),
+        Session("c", "u3", "", "web", D0 + 40 * MIN, D0 + h),
+        Session("d", "u4", "", "web", D0 + 5 * h, D0 + 5 * h + SUSTAIN_MS),
+        Session("e", "u5", "", "web", D0 + 5 * h, D0 + 5 * h + SUSTAIN_MS),
+    ]
+    scratch = tempfile.mkdtemp()
+    try:
+        files = batch_files("logins", [rows], scratch)
+        reference = SessionRows.of(rows, D0, D0 + DAY_MS)
+        with period_sql.SqlSessions(files, D0, D0 + DAY_MS) as sql:
+            levels = dict.fromkeys(USERS, 0)
+            assert sql.sustained_peaks(levels, [0]) == reference.sustained_peaks(levels, [0]) == [2]
+            assert sql.daily_sustained_peaks() == reference.daily_sustained_peaks() == [2]
+    finally:
+        shutil.rmtree(scratch)
+
+
 @pytest.mark.parametrize("mask_days", [period_sql.MASK_DAYS, 0])  # 0: a range of many days
 def test_zero_length_and_boundary_sessions_as_the_reference(mask_days, monkeypatch):
     monkeypatch.setattr(period_sql, "MASK_DAYS", mask_days)

@@ -80,7 +80,7 @@ class SqlSessions(BillableSessions):
     def __init__(self, files: Sequence[columnar.BatchFile], start_ms: int, end_ms: int):
         self.start_ms, self.end_ms = ps, pe = int(start_ms), int(end_ms)
         self.con: duckdb.DuckDBPyConnection = columnar.connect()
-        self._islands = self._masks = False
+        self._islands = self._masks = self._stepped = False
         columns = ("user_id", "client", "login_ms", "logout_ms")
         latest = columnar.latest_sql("logins", files, columns)
         clients = ", ".join(columnar._sql_string(c) for c in sorted(BILLABLE_CLIENTS))
@@ -203,32 +203,74 @@ class SqlSessions(BillableSessions):
         ).fetchall()
         return self._per_day(rows, days)
 
-    def _minima(self, thresholds: Sequence[int], cuts: str = "") -> str:
-        """The SQL of the windows' minima: per breakpoint x (an island's ends, the range's start,
-        `cuts`), h<n> the level c(x) of the users whose level is >= thresholds[n], and m<n> its
-        minimum over [x, x + 30 min). With no `levels` table every user is at level 0."""
+    def _steps(self, leveled: Sequence[int]) -> None:
+        """The step function c(t) as the table `steps`: per breakpoint x (an island's ends, the
+        range's start, every 30 minutes from it: midnights too, when it starts at one), b its
+        30-minute bucket from the range's start and h<n> the level c(x) of the users whose level
+        is >= leveled[n] (a `levels` table), then h_all, the level of every user."""
         ps, pe, w = self.start_ms, self.end_ms, SUSTAIN_MS
-        hs = ", ".join(
-            f"sum(coalesce(sum(d) FILTER (WHERE level >= {int(t)}), 0)) OVER run AS h{n}"
-            for n, t in enumerate(thresholds)
+        hs = "".join(
+            f"sum(coalesce(sum(d) FILTER (WHERE level >= {int(t)}), 0)) OVER run AS h{n}, "
+            for n, t in enumerate(leveled)
         )
-        ms = ", ".join(f"min(h{n}) OVER ahead AS m{n}" for n in range(len(thresholds)))
-        leveled = not cuts
-        level = "l.level" if leveled else "0"
-        join = "JOIN levels l USING (user_id)" if leveled else ""
-        return f"""
+        level, join = ("l.level", "LEFT JOIN levels l USING (user_id)") if leveled else ("0", "")
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE steps AS
             WITH ev AS (
               SELECT s AS x, {level} AS level, 1 AS d FROM islands {join}
               UNION ALL SELECT e, {level}, -1 FROM islands {join} WHERE e < {pe}
-              UNION ALL SELECT {ps}, 0, 0
-              {cuts}
-            ), steps AS (
-              SELECT x, {hs} FROM ev GROUP BY x
-              WINDOW run AS (ORDER BY x ROWS UNBOUNDED PRECEDING)
+              UNION ALL SELECT unnest(range({ps}, {pe}, {w})), 0, 0
             )
-            SELECT x, {ms} FROM steps
-            WINDOW ahead AS (ORDER BY x RANGE BETWEEN CURRENT ROW AND {w - 1} FOLLOWING)
-        """
+            SELECT x, (x - {ps}) // {w} AS b, {hs}sum(sum(d)) OVER run AS h_all
+            FROM ev GROUP BY x WINDOW run AS (ORDER BY x ROWS UNBOUNDED PRECEDING)
+            """
+        )
+
+    def _peaks(self, h: str, by_day: bool) -> dict[int, int]:
+        """Per part p of the range (its days, or the whole: 0), the sustained peak of the series
+        `h` of `steps`: the largest, over the breakpoints x with x + 30 min inside the part, of
+        the minimum of h over [x, x + 30 min).
+
+        A window minimum by time (a RANGE frame) is slow over millions of breakpoints, so it is
+        taken over few: every 30-minute bucket starts with a breakpoint, so a bucket's minimum is
+        a level held 30 minutes, and the best bucket's, lb, is at most the peak. A window
+        reaching the peak has every level >= lb, so it starts in a bucket whose maximum is
+        >= lb (hot) and ends by the next bucket's end: only the rows of hot buckets and of
+        those after them are read, in runs of consecutive levels >= lb (a level < lb ends a
+        run), each window ending by its run's end."""
+        ps, w, day = self.start_ms, SUSTAIN_MS, DAY_MS
+        if by_day:
+            p, pend = f"(x - {ps}) // {day}", f"{ps} + ((x - {ps}) // {day} + 1) * {day}"
+        else:
+            p, pend = "0", str(self.end_ms)
+        rows = self.con.execute(
+            f"""
+            WITH s AS (SELECT x, b, {h} AS h, {p} AS p, {pend} AS pend FROM steps),
+            bk AS (SELECT p, b, min(h) AS lo, max(h) AS hi, any_value(pend) AS pend
+                   FROM s GROUP BY p, b),
+            lb AS (SELECT p, max(lo) AS lb FROM bk WHERE {ps} + (b + 1) * {w} <= pend GROUP BY p),
+            hot AS (SELECT DISTINCT k.p, k.b + o AS b FROM bk k JOIN lb USING (p),
+                    (VALUES (0), (1)) t(o) WHERE k.hi >= lb.lb),
+            marked AS (
+              SELECT s.p, s.x, s.pend, s.h, lb.lb,
+                     sum(CASE WHEN s.h < lb.lb THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY s.p ORDER BY s.x ROWS UNBOUNDED PRECEDING) AS r
+              FROM s JOIN hot USING (p, b) JOIN lb USING (p)
+            ), ends AS (
+              SELECT p, r - 1 AS r, min(x) AS run_end FROM marked WHERE h < lb GROUP BY p, r
+            ), kept AS (
+              SELECT m.p, m.x, m.h, m.r, coalesce(e.run_end, m.pend) AS run_end
+              FROM marked m LEFT JOIN ends e USING (p, r) WHERE m.h >= m.lb
+            )
+            SELECT p, max(m) FROM (
+              SELECT p, x, run_end, min(h) OVER (PARTITION BY p, r ORDER BY x
+                RANGE BETWEEN CURRENT ROW AND {w - 1} FOLLOWING) AS m
+              FROM kept)
+            WHERE x + {w} <= run_end GROUP BY p
+            """
+        ).fetchall()
+        return {int(p): int(peak) for p, peak in rows}
 
     def sustained_peaks(self, levels: Mapping[str, int], thresholds: Sequence[int]) -> list[int]:
         if not thresholds:
@@ -239,26 +281,17 @@ class SqlSessions(BillableSessions):
             "INSERT INTO levels SELECT unnest($1), unnest($2)",
             [list(levels), [int(v) for v in levels.values()]],
         )
-        windows = self._minima(thresholds)
-        best = ", ".join(
-            f"coalesce(max(m{n}) FILTER (WHERE x + {SUSTAIN_MS} <= {self.end_ms}), 0)"
-            for n in range(len(thresholds))
-        )
-        row = self.con.execute(f"SELECT {best} FROM ({windows})").fetchone()
-        assert row is not None
-        return [int(v) for v in row]
+        self._steps(thresholds)
+        self._stepped = True
+        return [self._peaks(f"h{n}", by_day=False).get(0, 0) for n in range(len(thresholds))]
 
     def daily_sustained_peaks(self) -> list[int]:
         days = self._whole_days()
         if not days:
             return []
         self._union()
-        ps, pe, day = self.start_ms, self.end_ms, DAY_MS
-        cuts = f"UNION ALL SELECT unnest(range({ps}, {pe}, {day})), 0, 0"
-        windows = self._minima([0], cuts)
-        rows = self.con.execute(
-            f"SELECT (x - {ps}) // {day} AS d, max(m0) FILTER"
-            f" (WHERE x + {SUSTAIN_MS} <= {ps} + ((x - {ps}) // {day} + 1) * {day})"
-            f" FROM ({windows}) GROUP BY d"
-        ).fetchall()
-        return self._per_day(rows, days)
+        if not self._stepped:  # else the steps of sustained_peaks serve: h_all counts everyone
+            self._steps(())
+            self._stepped = True
+        peaks = self._peaks("h_all", by_day=True)
+        return [peaks.get(d, 0) for d in range(days)]
