@@ -297,7 +297,7 @@ def compare(kind: str, data: bytes, gzipped: bool, late_before: int) -> bool:
         assert batch.summary.rows == len(rows)
         assert batch.summary.first_ms == min(r.span[0] for r in rows)
         assert batch.summary.last_ms == max(r.span[1] for r in rows)
-        assert batch.late == [r for r in rows if r.span[0] < late_before]
+        assert list(batch.late) == [r for r in rows if r.span[0] < late_before]
         assert set(batch.identities) == {r.identity for r in rows}
     finally:
         batch.close()

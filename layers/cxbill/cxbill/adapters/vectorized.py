@@ -325,8 +325,24 @@ class ParquetBatch:
     dir: str
     path: str  # the batch file, as csv_to_parquet would have written it
     summary: FileSummary
-    late: list[UsageRow]  # the rows whose span starts before late_before_ms
+    late_before_ms: int
     identities: BatchIdentities
+
+    @property
+    def late(self) -> Iterator[UsageRow]:
+        """The rows whose span starts before late_before_ms, in file order: read from the file
+        a chunk at a time (a backfill of a closed period may be the whole file)."""
+        start = columnar.SCHEMAS[self.kind][_span_columns(self.kind)[0]][0]
+        names = ", ".join(n for n, _ in columnar.SCHEMAS[self.kind])
+        row = USAGE_KINDS[self.kind].row
+        with columnar.connect() as con:
+            con.execute(
+                f"SELECT {names} FROM read_parquet({_q(self.path)}, file_row_number = true)"
+                f" WHERE {start} < ? ORDER BY file_row_number",
+                [self.late_before_ms],
+            )
+            while chunk := con.fetchmany(columnar.FETCH_ROWS):
+                yield from (row(*values) for values in chunk)
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -374,17 +390,8 @@ def _read(
         ).fetchone()  # type: ignore[misc]
         if rows == 0 or rows > exact.MAX_ROWS or scan.commas != (width - 1) * rows:
             return None  # a row with more cells than DuckDB kept, or past the row limit
-        names = ", ".join(n for n, _ in columnar.SCHEMAS[kind])
-        late = con.execute(
-            f"SELECT {names} FROM read_parquet({_q(path)}, file_row_number = true)"
-            f" WHERE {start} < ? ORDER BY file_row_number",
-            [late_before_ms],
-        ).fetchall()
-    row = USAGE_KINDS[kind].row
     summary = FileSummary(rows=rows, first_ms=first, last_ms=last)
-    return ParquetBatch(
-        kind, scratch, path, summary, [row(*v) for v in late], BatchIdentities(kind, path)
-    )
+    return ParquetBatch(kind, scratch, path, summary, late_before_ms, BatchIdentities(kind, path))
 
 
 def _span_columns(kind: str) -> tuple[int, int]:

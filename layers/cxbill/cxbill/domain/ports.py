@@ -112,7 +112,7 @@ class VectorBatch(Protocol):
     def summary(self) -> FileSummary: ...
 
     @property
-    def late(self) -> Sequence[UsageRow]:
+    def late(self) -> Iterable[UsageRow]:
         """Only the rows whose span starts before the `late_before_ms` asked for (R-ingest-4)."""
 
     @property
