@@ -366,6 +366,12 @@ def test_doubtful_files_are_left_to_the_exact_path(data):
     assert not compare("logins", data.encode(), False, 0)
 
 
+def test_the_rules_have_one_cell_per_header_column_and_one_batch_column_each():
+    for kind in vectorized.KINDS:
+        header = USAGE_KINDS[kind].header.split(",")
+        assert len(vectorized._RULES[kind]) == len(header) == len(columnar.SCHEMAS[kind])
+
+
 def test_calls_and_resources_always_take_the_exact_path():
     reader = DuckDBReader()
     assert {"calls", "resources"}.isdisjoint(reader.kinds)

@@ -57,7 +57,9 @@ PARQUET_OPTIONS = "COMPRESSION zstd, COMPRESSION_LEVEL 1, DICTIONARY_SIZE_LIMIT 
 BOM = codecs.BOM_UTF8
 
 # What each cell of a kind's header must hold, in header order; cell i becomes column i of the
-# kind's batch (columnar.SCHEMAS). A rule as usage_kinds' parse applies it:
+# kind's batch (columnar.SCHEMAS). A copy of what usage_kinds' parse functions check: a check
+# added there must be added here (else this path would be looser), and the property test of
+# tests/integration/test_vectorized.py compares the two. A rule as the parse applies it:
 #   text      any text                  required  not empty
 #   choice    one of the given values   e164      + then 8 to 15 digits
 #   instant   an ISO 8601 timestamp with an offset (instants.parse_instant), as epoch ms
