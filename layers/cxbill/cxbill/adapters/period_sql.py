@@ -207,24 +207,34 @@ class SqlSessions(BillableSessions):
         """The step function c(t) as the table `steps`: per breakpoint x (an island's ends, the
         range's start, every 30 minutes from it: midnights too, when it starts at one), b its
         30-minute bucket from the range's start and h<n> the level c(x) of the users whose level
-        is >= leveled[n] (a `levels` table), then h_all, the level of every user."""
+        is >= leveled[n] (a `levels` table), then h_all, the level of every user. The running
+        sums include every event at x (a RANGE frame's peers), so events at one instant give
+        rows that repeat the same (x, levels): harmless to minima and maxima."""
         ps, pe, w = self.start_ms, self.end_ms, SUSTAIN_MS
         hs = "".join(
-            f"sum(coalesce(sum(d) FILTER (WHERE level >= {int(t)}), 0)) OVER run AS h{n}, "
+            f"sum(CASE WHEN level >= {int(t)} THEN d ELSE 0 END) OVER run AS h{n}, "
             for n, t in enumerate(leveled)
         )
-        level, join = ("l.level", "LEFT JOIN levels l USING (user_id)") if leveled else ("0", "")
+        if leveled:
+            spans = "SELECT i.s, i.e, l.level FROM islands i LEFT JOIN levels l USING (user_id)"
+        else:
+            spans = "SELECT s, e, NULL::BIGINT AS level FROM islands"
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE steps AS
-            WITH ev AS (
-              SELECT s AS x, {level} AS level, 1 AS d FROM islands {join}
-              UNION ALL SELECT e, {level}, -1 FROM islands {join} WHERE e < {pe}
-              UNION ALL SELECT unnest(range({ps}, {pe}, {w})), 0, 0
+            WITH il AS MATERIALIZED ({spans}), ev AS (
+              SELECT s AS x, level, 1 AS d FROM il
+              UNION ALL SELECT e, level, -1 FROM il WHERE e < {pe}
+              UNION ALL SELECT unnest(range({ps}, {pe}, {w})), NULL, 0
             )
-            SELECT x, (x - {ps}) // {w} AS b, {hs}sum(sum(d)) OVER run AS h_all
-            FROM ev GROUP BY x WINDOW run AS (ORDER BY x ROWS UNBOUNDED PRECEDING)
+            SELECT x, (x - {ps}) // {w} AS b, {hs}sum(d) OVER run AS h_all FROM ev
+            WINDOW run AS (ORDER BY x RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
             """
+        )
+        series = [*(f"h{n}" for n in range(len(leveled))), "h_all"]
+        stats = ", ".join(f"min({h}) AS lo_{h}, max({h}) AS hi_{h}" for h in series)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE buckets AS SELECT b, {stats} FROM steps GROUP BY b"
         )
 
     def _peaks(self, h: str, by_day: bool) -> dict[int, int]:
@@ -240,18 +250,20 @@ class SqlSessions(BillableSessions):
         those after them are read, in runs of consecutive levels >= lb (a level < lb ends a
         run), each window ending by its run's end."""
         ps, w, day = self.start_ms, SUSTAIN_MS, DAY_MS
+        # a bucket's part is its start's: with whole days, buckets never cross midnight
         if by_day:
-            p, pend = f"(x - {ps}) // {day}", f"{ps} + ((x - {ps}) // {day} + 1) * {day}"
+            p, pend = f"(b * {w}) // {day}", f"{ps} + ((b * {w}) // {day} + 1) * {day}"
         else:
             p, pend = "0", str(self.end_ms)
         rows = self.con.execute(
             f"""
-            WITH s AS (SELECT x, b, {h} AS h, {p} AS p, {pend} AS pend FROM steps),
-            bk AS (SELECT p, b, min(h) AS lo, max(h) AS hi, any_value(pend) AS pend
-                   FROM s GROUP BY p, b),
+            WITH bk AS (SELECT {p} AS p, b, lo_{h} AS lo, hi_{h} AS hi, {pend} AS pend
+                        FROM buckets),
             lb AS (SELECT p, max(lo) AS lb FROM bk WHERE {ps} + (b + 1) * {w} <= pend GROUP BY p),
             hot AS (SELECT DISTINCT k.p, k.b + o AS b FROM bk k JOIN lb USING (p),
                     (VALUES (0), (1)) t(o) WHERE k.hi >= lb.lb),
+            s AS (SELECT x, b, {h} AS h, {p} AS p, {pend} AS pend FROM steps
+                  SEMI JOIN (SELECT DISTINCT b FROM hot) USING (b)),
             marked AS (
               SELECT s.p, s.x, s.pend, s.h, lb.lb,
                      sum(CASE WHEN s.h < lb.lb THEN 1 ELSE 0 END)
