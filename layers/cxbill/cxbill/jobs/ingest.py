@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Hashable, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..domain.books import Org
@@ -25,9 +25,11 @@ from ..domain.ports import (
     HeldUploads,
     IngestionLog,
     Orgs,
+    Spool,
     Upload,
     Uploads,
     UsageSource,
+    VectorBatch,
     VectorizedReader,
 )
 from ..domain.problems import Rejected
@@ -227,62 +229,62 @@ class IngestJob:
         expiry = trial_expiry(org.contract)
         if expiry is not None and upload.received_ms >= date_ms(expiry):
             raise Rejected.one(f"the trial of {org_id} expired on {expiry.isoformat()} (R-trial-1)")
-        closed_through, closed = _closed_through_ms(org), org.state.closed_periods
-        activation = org.contract.activation_date
-        if fast := self._vectorized(upload, org, kind, gzipped, closed_through):
+        late = _Late(org, _closed_through_ms(org))
+        if fast := self._vectorized(upload, org, kind, gzipped, late):
             return fast
         spool = self.usage.spool()
-        late_periods: set[int] = set()
         identities: set = set()  # only kept once a period is closed: corrections may move rows
-        late: set = set()  # the identities of rows that change a closed period
 
         def keep(row: UsageRow) -> None:
             spool.add(row)
-            if closed:
+            if late.closed:
                 identities.add(row.identity)
-            if row.span[0] < closed_through:  # R-ingest-4: usage of a closed period
-                late.add(row.identity)
-                late_periods.update(closed_periods_touched(activation, closed, *row.span))
+            late.mark(row)
 
         parse = USAGE_KINDS[kind].parser(_Reading(self, org.contract, upload, may_hold))
         try:
             summary = read_usage(kind, self.uploads.open(upload), gzipped, keep, parse=parse)
-            if summary.rows:
-                late |= self._moved_out(org, kind, identities, closed_through, late_periods)
-                self.usage.save_batch(org_id, kind, upload, spool, summary)
-                self._note_usage(org, summary, late_periods)
+            return self._store(org, kind, upload, spool, summary, identities, late)
         finally:
             spool.close()
-        return Outcome("accepted", rows=summary.rows, late_rows=len(late))
 
     def _vectorized(
-        self, upload: Upload, org: Org, kind: str, gzipped: bool, closed_through: int
+        self, upload: Upload, org: Org, kind: str, gzipped: bool, late: _Late
     ) -> Outcome | None:
         """The whole file validated and stored at once (issue 8), with the late marks of the row
-        by row path below; None when the vectorized reader is not sure: that path decides."""
+        by row path; None when the vectorized reader is not sure: that path decides."""
         if self.vectorized is None or kind not in self.vectorized.kinds:
             return None
-        batch = self.vectorized.read(
-            kind, self.uploads.open(upload), gzipped, upload.seq, closed_through
-        )
+        raw = self.uploads.open(upload)
+        batch = self.vectorized.read(kind, raw, gzipped, upload.seq, late.closed_through)
         if batch is None:
             return None
-        activation, closed = org.contract.activation_date, org.state.closed_periods
-        late_periods: set[int] = set()
-        late: set = set()
         try:
-            for row in batch.late:  # R-ingest-4: as keep() marks them
-                late.add(row.identity)
-                late_periods.update(closed_periods_touched(activation, closed, *row.span))
-            summary = batch.summary
-            if summary.rows:
-                identities = batch.identities if closed else frozenset()
-                late |= self._moved_out(org, kind, identities, closed_through, late_periods)
-                self.usage.save_batch(org.org_id, kind, upload, batch, summary)
-                self._note_usage(org, summary, late_periods)
+            for row in batch.late:  # only the rows that start before closed_through
+                late.mark(row)
+            identities = batch.identities if late.closed else frozenset()
+            return self._store(org, kind, upload, batch, batch.summary, identities, late)
         finally:
             batch.close()
-        return Outcome("accepted", rows=summary.rows, late_rows=len(late))
+
+    def _store(
+        self,
+        org: Org,
+        kind: str,
+        upload: Upload,
+        rows: Spool | VectorBatch,
+        summary: FileSummary,
+        identities: Set[Hashable],
+        late: _Late,
+    ) -> Outcome:
+        """Store a valid upload and mark the closed periods it changes (R-ingest-4/8)."""
+        if summary.rows:
+            late.identities |= self._moved_out(
+                org, kind, identities, late.closed_through, late.periods
+            )
+            self.usage.save_batch(org.org_id, kind, upload, rows, summary)
+            self._note_usage(org, summary, late.periods)
+        return Outcome("accepted", rows=summary.rows, late_rows=len(late.identities))
 
     def _moved_out(
         self,
@@ -328,6 +330,26 @@ class IngestJob:
         if rejected.more:
             report["more_errors"] = rejected.more
         return self.documents.put_rejection(_report_name(upload.key), report)
+
+
+@dataclass
+class _Late:
+    """R-ingest-4: the rows of one upload that change a closed period, and those periods."""
+
+    org: Org
+    closed_through: int  # the end of the org's last closed period
+    periods: set[int] = field(default_factory=set)
+    identities: set = field(default_factory=set)
+
+    @property
+    def closed(self) -> int:
+        return self.org.state.closed_periods
+
+    def mark(self, row: UsageRow) -> None:
+        if row.span[0] < self.closed_through:
+            self.identities.add(row.identity)
+            activation = self.org.contract.activation_date
+            self.periods.update(closed_periods_touched(activation, self.closed, *row.span))
 
 
 @dataclass(frozen=True)
