@@ -28,6 +28,8 @@ test: install $(SCAN)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SCAN)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/cxbill/cxbill
 	$(BIN)/pytest
 
 # The pure domain and the jobs on in-memory fakes: no moto, no network, well under a minute.

@@ -264,14 +264,10 @@ class FakeDocuments:
         self.objects[key] = csv.read()
         return key
 
-    def put_deck(
-        self, region: str, currency: str, direction: str, seq: str, deck: Mapping
-    ) -> None:
+    def put_deck(self, region: str, currency: str, direction: str, seq: str, deck: Mapping) -> None:
         self.objects[f"decks/{region}/{currency}/{direction}/{seq}"] = dict(deck)
 
-    def get_deck(
-        self, region: str, currency: str, direction: str, before: str
-    ) -> Mapping | None:
+    def get_deck(self, region: str, currency: str, direction: str, before: str) -> Mapping | None:
         prefix = f"decks/{region}/{currency}/{direction}/"
         seqs = [k for k in self.objects if k.startswith(prefix) and k[len(prefix) :] < before]
         return self.objects[max(seqs)] if seqs else None

@@ -44,6 +44,7 @@ def bundled_scenarios() -> dict[str, tuple[Path, date]]:
 
 SCENARIOS = bundled_scenarios()
 
+
 @dataclass
 class Replayed:
     """A replay's output directory, its summary, and each upload key's versions in upload order

@@ -94,9 +94,7 @@ class S3Documents:
         return key
 
     # -- rate decks: one object per upload, the latest before a calls file prices it (R-deck-1) --
-    def put_deck(
-        self, region: str, currency: str, direction: str, seq: str, deck: Mapping
-    ) -> None:
+    def put_deck(self, region: str, currency: str, direction: str, seq: str, deck: Mapping) -> None:
         self.s3.put_object(
             Bucket=self.bucket,
             Key=f"{_deck_prefix(region, currency, direction)}{_path_safe(seq)}.json",

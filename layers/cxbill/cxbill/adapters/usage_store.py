@@ -18,18 +18,12 @@ import tempfile
 from collections.abc import Hashable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, overload
 from urllib.parse import quote
 
+from ..domain import ports
 from ..domain.ports import Upload, VectorBatch
 from ..domain.usage import (
-    Assignment,
-    Call,
-    Device,
     FileSummary,
-    PhoneNumber,
-    ResourceUse,
-    Session,
     UsageRow,
 )
 from ..domain.usage_kinds.tally import Tally
@@ -73,7 +67,7 @@ class S3UsageStore:
         org_id: str,
         kind: str,
         upload: Upload,
-        spool: Spool | VectorBatch,
+        spool: ports.Spool | VectorBatch,
         summary: FileSummary,
     ) -> None:
         """Store the batch file, then its index item; the same upload always writes the same
@@ -134,31 +128,6 @@ class S3UsageStore:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    # The kind decides the rows: sessions for "logins", assignments for "licenses", and so on.
-    @overload
-    def load(
-        self, org_id: str, kind: Literal["logins"], start_ms: int, end_ms: int
-    ) -> list[Session]: ...
-    @overload
-    def load(
-        self, org_id: str, kind: Literal["licenses"], start_ms: int, end_ms: int
-    ) -> list[Assignment]: ...
-    @overload
-    def load(
-        self, org_id: str, kind: Literal["resources"], start_ms: int, end_ms: int
-    ) -> list[ResourceUse]: ...
-    @overload
-    def load(
-        self, org_id: str, kind: Literal["devices"], start_ms: int, end_ms: int
-    ) -> list[Device]: ...
-    @overload
-    def load(
-        self, org_id: str, kind: Literal["numbers"], start_ms: int, end_ms: int
-    ) -> list[PhoneNumber]: ...
-    @overload
-    def load(
-        self, org_id: str, kind: Literal["calls"], start_ms: int, end_ms: int
-    ) -> list[Call]: ...
     def load(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> Sequence[UsageRow]:
         """The latest version of every row whose upload touched [start_ms, end_ms)."""
         with self._period_files(org_id, kind, start_ms, end_ms) as files:

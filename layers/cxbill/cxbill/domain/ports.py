@@ -193,14 +193,10 @@ class Documents(Protocol):
         self, org_id: str, report: str, first: date, last: date, csv: IO[bytes]
     ) -> str: ...
 
-    def put_deck(
-        self, region: str, currency: str, direction: str, seq: str, deck: Mapping
-    ) -> None:
+    def put_deck(self, region: str, currency: str, direction: str, seq: str, deck: Mapping) -> None:
         """Store the deck of the upload `seq`; every upload keeps its own."""
 
-    def get_deck(
-        self, region: str, currency: str, direction: str, before: str
-    ) -> Mapping | None:
+    def get_deck(self, region: str, currency: str, direction: str, before: str) -> Mapping | None:
         """The deck uploaded last before the upload `before` (upload order, R-ingest-7)."""
 
     def signed_url(self, key: str, now: datetime) -> SignedUrl: ...

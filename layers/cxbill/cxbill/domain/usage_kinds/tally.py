@@ -51,10 +51,10 @@ Key = Value | Equals | NonZero
 
 
 class Tally(NamedTuple):
-    """The rows of one group: their key (one value per TallySpec key), count and sums."""
+    """The rows of one group: their key (one value per TallySpec key), number and sums."""
 
     key: tuple
-    count: int
+    rows: int
     sums: tuple
 
 
