@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +66,15 @@ def _duckdb(threads: int | None = None):
     return con
 
 
-def make_logins(path: Path, rows: int, users: int, first: int = 0, seed: int = 7) -> None:
-    """A logins upload (gzip CSV, SPEC 4.2.1) of `rows` sessions of `users` users over March;
-    session ids from `first`, so that files of one org never share a session."""
+def make_logins(
+    path: Path, rows: int, users: int, first: int = 0, seed: int = 7, day: int | None = None
+) -> None:
+    """A logins upload (gzip CSV, SPEC 4.2.1) of `rows` sessions of `users` users over March
+    (or logging in on its `day`, 0 = March 1st); session ids from `first`, so that files of one
+    org never share a session."""
+    start, span = (PERIOD_START_MS, 30 * DAY_MS) if day is None else (day * DAY_MS, DAY_MS)
+    if day is not None:
+        start += PERIOD_START_MS
     con = _duckdb()
     con.execute(
         f"""
@@ -76,7 +82,7 @@ def make_logins(path: Path, rows: int, users: int, first: int = 0, seed: int = 7
           WITH r AS (
             SELECT i, hash(i, {seed}) AS h FROM range({first}, {first + rows}) t(i)
           ), s AS (
-            SELECT i, h % {users} AS u, {PERIOD_START_MS} + (h >> 20) % {30 * DAY_MS} AS a,
+            SELECT i, h % {users} AS u, {start} + (h >> 20) % {span} AS a,
                    300000 + (h >> 8) % 32100000 AS len
             FROM r
           )
@@ -365,6 +371,36 @@ def case_cxbill_calls(endpoint: str, paths: list[str]) -> dict:
         }
 
 
+def make_replay(folder: Path, org_id: str, model: str, rows: int, users: int) -> list[Path]:
+    """A `cxbill replay` scenario of one period (issue 8's first measurement): the contract and
+    licenses on March 1st, then each day's logins uploaded the next morning, 31 gzip files."""
+    first_day = folder / "uploads" / ACTIVATION.isoformat()
+    (first_day / "contracts").mkdir(parents=True)
+    (first_day / "contracts" / f"{org_id}.json").write_bytes(contract(org_id, model))
+    licenses = first_day / "usage" / org_id / "licenses"
+    licenses.mkdir(parents=True)
+    (licenses / "all.csv").write_bytes(licenses_csv(users))
+    files, per_day = [], rows // 31
+    for day in range(31):
+        on = ACTIVATION + timedelta(days=day)
+        sent = folder / "uploads" / (on + timedelta(days=1)).isoformat()
+        path = sent / "usage" / org_id / "logins" / f"{on.isoformat()}.csv.gz"
+        path.parent.mkdir(parents=True)
+        make_logins(path, per_day, users, first=day * per_day, seed=29, day=day)
+        files.append(path)
+    return files
+
+
+def case_cxbill_replay(scenario: str, until: str, out: str) -> dict:
+    """The whole `cxbill replay` of the scenario: the embedded stand-in, every upload, each
+    day's daily run, the close and its PDF, all in this process (so the RSS is moto's too)."""
+    from cxbill_local.replay import replay
+
+    t0 = time.perf_counter()
+    summary = replay(Path(scenario), date.fromisoformat(until), Path(out))
+    return {"seconds": time.perf_counter() - t0, "invoices": sum(summary["invoices"].values())}
+
+
 def _parquet_rows(path: str) -> int:
     (n,) = _duckdb().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
     return n
@@ -379,6 +415,7 @@ CASES = {
     "duckdb_calls": case_duckdb_calls,
     "cxbill_org": case_cxbill_org,
     "cxbill_calls": case_cxbill_calls,
+    "cxbill_replay": case_cxbill_replay,
 }
 
 
@@ -434,7 +471,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the full sizes")
-    parser.add_argument("--skip", default="", help="comma-separated: logins5m,orgs,calls")
+    parser.add_argument("--skip", default="", help="comma-separated: logins5m,orgs,replay,calls")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -513,7 +550,22 @@ def main() -> int:
                 "whole_target": "<= 5x" if model == "named" else "<= 6x",
             }
 
-    # 3. the largest telco org: calls batches (5 M rows each) read for its close
+    # 3. the whole `cxbill replay` of one period of 1 M sessions in 31 daily uploads
+    if "replay" not in skip:
+        for model, target in (("named", 5), ("concurrent", 6)):
+            folder = work / f"replay-{model}"
+            files = make_replay(folder, f"month-{model}", model, sizes["logins_1m"], 20_000)
+            reader = sum(child("csv_reader", str(f))["seconds"] for f in files)
+            run = child("cxbill_replay", str(folder), "2026-04-01", str(work / f"out-{model}"))
+            results[f"replay_{model}"] = {
+                "sessions": sizes["logins_1m"] // 31 * 31,
+                "csv_reader_seconds": reader,
+                "cxbill_replay": run,
+                "replay_vs_csv_reader": ratio(run["seconds"], reader),
+                "target": f"<= {target}x, <= 1,024 MiB",
+            }
+
+    # 4. the largest telco org: calls batches (5 M rows each) read for its close
     if "calls" not in skip:
         per_batch = min(5_000_000, sizes["calls"])
         paths = []
@@ -586,6 +638,15 @@ def table(r: dict) -> str:
             f"{ing['dynamodb_writes_per_1000_rows']} / {close['dynamodb_reads_per_1000_rows']} |"
             f" {ing['s3_requests_per_1000_rows']} |\n"
         )
+    for model in ("named", "concurrent"):
+        x = r.get(f"replay_{model}")
+        if x:
+            run = x["cxbill_replay"]
+            out.write(
+                f"| whole `cxbill replay`, {model}, 31 daily uploads, vs `csv.reader` | "
+                f"{x['sessions']:,} | {run['seconds']:.2f} | {x['csv_reader_seconds']:.2f} | "
+                f"{x['replay_vs_csv_reader']}x ({x['target']}) | {run['rss_mb']:.0f} | | |\n"
+            )
     if "calls" in r:
         x, close = r["calls"], r["calls"]["cxbill_close"]
         out.write(
