@@ -18,14 +18,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_columnar import write_files  # the same batch files as the store's tests
 
 from cxbill.adapters import columnar, period_sql
-from cxbill.adapters.usage_store import Spool
 from cxbill.domain.coverage import SUSTAIN_MS
 from cxbill.domain.instants import DAY_MS
 from cxbill.domain.sessions import SessionRows
@@ -39,18 +38,8 @@ SLOW = [HealthCheck.too_slow]
 
 
 def batch_files(kind: str, batches: Sequence[list], into: str) -> list[columnar.BatchFile]:
-    files = []
-    for n, rows in enumerate(batches):
-        spool = Spool()
-        try:
-            for row in rows:
-                spool.add(row)
-            path = str(Path(into) / f"{n}.parquet")
-            columnar.csv_to_parquet(kind, spool.finish(), f"{n:015d}#k#v", path)
-        finally:
-            spool.close()
-        files.append(columnar.BatchFile(n, path, True))
-    return files
+    paths = write_files(kind, batches, into)
+    return [columnar.BatchFile(n, path, True) for n, path in enumerate(paths)]
 
 
 # Sessions on a minute grid over three days (some crossing midnight, some exactly 30 minutes,
