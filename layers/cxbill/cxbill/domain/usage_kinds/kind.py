@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 from .tally import TallySpec
 
-if TYPE_CHECKING:  # the contract's price tables name the kinds' types: no import at run time
+if TYPE_CHECKING:  # for annotations only: the kinds' modules import this one
     from ..contract import Contract
     from ..lines import Draft
     from ..periods import BillingPeriod
