@@ -560,7 +560,7 @@ class _BarChart(Flowable):
 
     _LEFT, _BOTTOM, _TOP = 34.0, 14.0, 12.0
 
-    def __init__(self, points: Sequence[tuple[date, Decimal]], width: float, height: float = 120):
+    def __init__(self, points: Sequence[tuple[date, Decimal]], width: float, height: float = 96):
         super().__init__()
         self.points, self.width, self.height = points, width, height
 
