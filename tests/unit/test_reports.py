@@ -26,12 +26,14 @@ from cxbill.domain.reports import (
     header,
     logged_in,
     periods_overlapping,
+    range_ms,
     resources_usage,
     text,
     user_hours,
     user_hours_rows,
     voice_usage,
 )
+from cxbill.domain.sessions import SessionRows
 from cxbill.domain.usage import OPEN_END, Assignment, Call, Device, ResourceUse, Session
 
 D = Decimal
@@ -423,8 +425,9 @@ def test_daily_reports_built_window_by_window_equal_the_whole_range():
     windows = day_windows(first, last, days=1)
     assert len(windows) == 4
     for rows in (concurrent_usage_rows, user_hours_rows):
-        whole = list(rows(first, last, sessions))
-        assert [r for w in windows for r in rows(*w, sessions)] == whole
+        whole = list(rows(first, last, SessionRows.of(sessions, *range_ms(first, last))))
+        by_window = [rows(*w, SessionRows.of(sessions, *range_ms(*w))) for w in windows]
+        assert [r for w in by_window for r in w] == whole
 
 
 def test_day_windows_tile_the_range():

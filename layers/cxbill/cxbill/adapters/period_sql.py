@@ -8,7 +8,9 @@ or per-group state, never a Python row per session or call.
   running sum of +1/-1 at the islands' ends, and the sustained peak is the largest, over the
   breakpoints x with x + 30 min inside the range, of the minimum level over [x, x + 30 min) (a
   best window can always slide left to start at a breakpoint). Integers all the way: exact to
-  the millisecond.
+  the millisecond. The session reports' questions too (concurrent_usage: per day the highest
+  level and how long it was held; user_hours: per day and user the covered milliseconds, with
+  the user's email from a one-row-per-user `emails` table, streamed in order by fetchmany).
 - `tally` groups a kind's rows by its TallySpec (domain/usage_kinds/tally.py) with a count and
   sums.
 
@@ -18,7 +20,7 @@ tests/integration/test_close_sql.py on random data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -30,6 +32,7 @@ from ..domain.usage_kinds import BILLABLE_CLIENTS, USAGE_KINDS
 from ..domain.usage_kinds.tally import Equals, NonZero, Tally, Value
 from . import columnar
 
+FETCH_ROWS = 10_000  # rows fetched from DuckDB at a time when the answer is a stream
 MASK_DAYS = 63  # a range of at most this many days keeps each user's days in one UBIGINT
 _SQL_TYPES = {
     kind.name: dict(zip(kind.fields, kind.columns, strict=True)) for kind in USAGE_KINDS.values()
@@ -81,20 +84,32 @@ class SqlSessions(BillableSessions):
         self.start_ms, self.end_ms = ps, pe = int(start_ms), int(end_ms)
         self.con: duckdb.DuckDBPyConnection = columnar.connect()
         self._islands = self._masks = self._stepped = False
-        columns = ("user_id", "client", "login_ms", "logout_ms")
+        columns = ("session_id", "user_id", "email", "client", "login_ms", "logout_ms")
         latest = columnar.latest_sql("logins", files, columns)
         clients = ", ".join(columnar._sql_string(c) for c in sorted(BILLABLE_CLIENTS))
-        source = latest or "SELECT NULL::VARCHAR AS user_id, NULL::VARCHAR AS client," + (
+        source = latest or (
+            "SELECT NULL::VARCHAR AS session_id, NULL::VARCHAR AS user_id,"
+            " NULL::VARCHAR AS email, NULL::VARCHAR AS client,"
             " NULL::BIGINT AS login_ms, NULL::BIGINT AS logout_ms WHERE false"
         )
         # R-named-1: billable, overlapping P (a zero-length session when its instant is in P)
         self.con.execute(
             "CREATE TEMP TABLE billable AS SELECT user_id, login_ms::BIGINT AS login_ms,"
-            " logout_ms::BIGINT AS logout_ms"
+            " logout_ms::BIGINT AS logout_ms, session_id, email"
             f" FROM ({source}) WHERE client IN ({clients}) AND CASE WHEN login_ms = logout_ms"
             f" THEN login_ms >= {ps} AND login_ms < {pe}"
             f" ELSE login_ms < {pe} AND logout_ms > {ps} END"
         )
+        # Each user's email as the reports show it (domain/sessions.py Emails): one row per
+        # user, then the sessions keep only what the questions read.
+        self.con.execute(
+            "CREATE TEMP TABLE emails AS SELECT user_id,"
+            " coalesce(nullif(email, ''), user_id) AS email FROM billable"
+            " QUALIFY row_number() OVER (PARTITION BY user_id"
+            " ORDER BY login_ms DESC, session_id DESC, email DESC) = 1"
+        )
+        self.con.execute("ALTER TABLE billable DROP COLUMN session_id")
+        self.con.execute("ALTER TABLE billable DROP COLUMN email")
 
     def close(self) -> None:
         self.con.close()
@@ -307,3 +322,59 @@ class SqlSessions(BillableSessions):
             self._stepped = True
         peaks = self._peaks("h_all", by_day=True)
         return [peaks.get(d, 0) for d in range(days)]
+
+    def daily_peaks(self) -> list[tuple[int, int]]:
+        """c(t) as a running sum of the islands' +1/-1 per breakpoint, midnights breakpoints too
+        (a segment [x, next breakpoint) never crosses one); per day its highest level and the
+        length of its segments at that level."""
+        days = self._whole_days()
+        if not days:
+            return []
+        self._union()
+        ps, pe, day = self.start_ms, self.end_ms, DAY_MS
+        rows = self.con.execute(
+            f"""
+            WITH ev AS (
+              SELECT x, sum(d) AS d FROM (
+                SELECT s AS x, 1 AS d FROM islands
+                UNION ALL SELECT e, -1 FROM islands
+                UNION ALL SELECT unnest(range({ps}, {pe}, {day})), 0
+              ) GROUP BY x
+            ), lv AS (
+              SELECT x, sum(d) OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) AS h,
+                     coalesce(lead(x) OVER (ORDER BY x), {pe}) AS nx
+              FROM ev
+            ), seg AS (
+              SELECT (x - {ps}) // {day} AS p, h, least(nx, {pe}) - x AS len FROM lv
+              WHERE x < {pe}
+            ), top AS (SELECT p, max(h) AS peak FROM seg GROUP BY p)
+            SELECT p, peak, CASE WHEN peak > 0 THEN sum(len) ELSE 0 END
+            FROM seg JOIN top USING (p) WHERE h = peak GROUP BY p, peak
+            """
+        ).fetchall()
+        out = [(0, 0)] * days
+        for p, peak, held in rows:
+            out[p] = (int(peak), int(held))
+        return out
+
+    def daily_user_covered_ms(self) -> Iterator[tuple[int, str, str, int]]:
+        """Each island split at the midnights it crosses, summed per (day, user), in order,
+        fetched FETCH_ROWS at a time: read it to its end before asking another question (the
+        connection holds one result at a time)."""
+        self._whole_days()
+        self._union()
+        ps, day = self.start_ms, DAY_MS
+        cursor = self.con.execute(
+            f"""
+            SELECT d, user_id, m.email, sum(least(hi, {ps} + (d + 1) * {day})
+                                          - greatest(lo, {ps} + d * {day}))
+            FROM (SELECT user_id, s AS lo, e AS hi,
+                         unnest(range((s - {ps}) // {day}, (e - 1 - {ps}) // {day} + 1)) AS d
+                  FROM islands)
+            JOIN emails m USING (user_id)
+            GROUP BY d, user_id, m.email ORDER BY d, user_id
+            """
+        )
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            for d, user, email, ms in batch:
+                yield int(d), user, email, int(ms)

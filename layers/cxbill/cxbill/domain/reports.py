@@ -13,22 +13,21 @@ from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
-from typing import TextIO
+from typing import Any, TextIO
 
 from .contract import RESOURCE_TYPES, Contract
-from .coverage import daily_sustained_peaks, user_coverage
-from .instants import DAY_MS, date_ms, format_instant
+from .instants import date_ms, format_instant
 from .invoice import ADD_ON_NAMES
 from .licensing import license_model
 from .licensing.tiers import ADD_ONS, carries_add_ons
 from .periods import BillingPeriod, billing_period, period_index_on
 from .rating import overlaps, period_tiers
+from .sessions import BillableSessions, Emails, SessionRows
 from .usage import Assignment, Call, Device, ResourceUse, Session
 from .usage_kinds.charging import held
 from .usage_kinds.devices import DEVICE_NAMES, device_types
@@ -125,21 +124,6 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-class _Emails:
-    """Each user's email as of their latest billable session seen (the user id when blank)."""
-
-    def __init__(self) -> None:
-        self._latest: dict[str, tuple[int, str, str]] = {}
-
-    def see(self, s: Session) -> None:
-        mark = (s.login_ms, s.session_id, s.email)
-        if mark > self._latest.get(s.user_id, (-(2**63), "", "")):
-            self._latest[s.user_id] = mark
-
-    def __getitem__(self, user_id: str) -> str:
-        return self._latest[user_id][2] or user_id
-
-
 # -- billable_usage --------------------------------------------------------------------------------
 
 
@@ -163,7 +147,7 @@ def billable_usage_rows(
     w_start, w_end = max(p_start, r_start), min(p_end, r_end)
 
     since: dict[str, int] = {}
-    emails = _Emails()
+    emails = Emails()
     for s in sessions:
         if not s.billable or not overlaps(s.login_ms, s.logout_ms, p_start, p_end):
             continue
@@ -229,50 +213,25 @@ def billable_usage(
 # -- concurrent_usage ------------------------------------------------------------------------------
 
 
-def _billable_coverage(sessions: Iterable[Session], start_ms: int, end_ms: int):
-    return user_coverage(
-        ((s.user_id, s.login_ms, s.logout_ms) for s in sessions if s.billable), start_ms, end_ms
-    )
-
-
-def concurrent_usage_rows(first: date, last: date, sessions: Iterable[Session]) -> Iterator[Row]:
-    """Per UTC day: the highest c(t) (R-conc-1), the minutes it was held, the sustained peak."""
-    start, end = range_ms(first, last)
-    coverage = _billable_coverage(sessions, start, end)
-    days = _days(first, last)
-    # One sweep of c(t) over the range with midnights as breakpoints: no segment spans two days.
-    delta: dict[int, int] = defaultdict(int)
-    for d in days:
-        delta[date_ms(d)] += 0
-    for spans in coverage.values():
-        for s, e in spans:
-            delta[s] += 1
-            delta[e] -= 1
-    peak, held_ms = [0] * len(days), [0] * len(days)
-    xs = sorted(delta)
-    level = 0
-    for x, nxt in zip(xs, [*xs[1:], end], strict=True):
-        level += delta[x]
-        if x >= end:
-            break
-        i = (x - start) // DAY_MS
-        if level > peak[i]:
-            peak[i], held_ms[i] = level, 0
-        if level == peak[i]:
-            held_ms[i] += nxt - x
-    sustained = daily_sustained_peaks(coverage, start, end)
-    for i, d in enumerate(days):
-        minutes = Decimal(held_ms[i] if peak[i] else 0) / _MINUTE_MS
+def concurrent_usage_rows(first: date, last: date, sessions: BillableSessions) -> Iterator[Row]:
+    """Per UTC day of [first, last] (the range of `sessions`): the highest c(t) (R-conc-1), the
+    minutes it was held, the sustained peak (R-conc-2)."""
+    peaks, sustained = sessions.daily_peaks(), sessions.daily_sustained_peaks()
+    for d, (peak, held_ms), sustained_peak in zip(
+        _days(first, last), peaks, sustained, strict=True
+    ):
+        minutes = Decimal(held_ms) / _MINUTE_MS
         yield (
             d.isoformat(),
-            str(peak[i]),
+            str(peak),
             decimal(minutes.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
-            str(sustained[i]),
+            str(sustained_peak),
         )
 
 
 def concurrent_usage(first: date, last: date, sessions: Iterable[Session]) -> str:
-    return csv_text(header("concurrent_usage"), concurrent_usage_rows(first, last, sessions))
+    measured = SessionRows.of(sessions, *range_ms(first, last))
+    return csv_text(header("concurrent_usage"), concurrent_usage_rows(first, last, measured))
 
 
 # -- resources_usage -------------------------------------------------------------------------------
@@ -331,31 +290,17 @@ def voice_usage(first: date, last: date, calls: Iterable[Call], with_cost: bool 
 # -- user_hours ------------------------------------------------------------------------------------
 
 
-def user_hours_rows(first: date, last: date, sessions: Iterable[Session]) -> Iterator[Row]:
-    """One row per user and UTC day with billable time: the union of their sessions that day."""
-    start, end = range_ms(first, last)
-    emails = _Emails()
-    billable = []
-    for s in sessions:
-        if s.billable and overlaps(s.login_ms, s.logout_ms, start, end):
-            billable.append(s)
-            emails.see(s)
-    per_day: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for user, spans in _billable_coverage(billable, start, end).items():
-        for s, e in spans:
-            while s < e:  # split at each midnight the span crosses
-                day = s - s % DAY_MS
-                cut = min(e, day + DAY_MS)
-                per_day[day][user] += cut - s
-                s = cut
-    for d in _days(first, last):
-        users = per_day.get(date_ms(d), {})
-        for user in sorted(users):
-            yield d.isoformat(), text(user), text(emails[user]), logged_in(users[user])
+def user_hours_rows(first: date, last: date, sessions: BillableSessions) -> Iterator[Row]:
+    """One row per user and UTC day of [first, last] (the range of `sessions`) with billable
+    time: the union of their sessions that day (R-hourly-1), in order of day then user."""
+    days = _days(first, last)
+    for i, user, email, ms in sessions.daily_user_covered_ms():
+        yield days[i].isoformat(), text(user), text(email), logged_in(ms)
 
 
 def user_hours(first: date, last: date, sessions: Iterable[Session]) -> str:
-    return csv_text(header("user_hours"), user_hours_rows(first, last, sessions))
+    measured = SessionRows.of(sessions, *range_ms(first, last))
+    return csv_text(header("user_hours"), user_hours_rows(first, last, measured))
 
 
 # -- the reports -----------------------------------------------------------------------------------
@@ -375,7 +320,8 @@ class Window:
     period: BillingPeriod | None = None  # set when the report is built per billing period
 
 
-Usage = Mapping[str, Iterable]  # the window's usage, by kind
+Usage = Mapping[str, Any]  # the window's usage: rows by kind, and SESSIONS when declared
+SESSIONS = "sessions"  # the key of the window's measured sessions (a BillableSessions)
 
 
 @dataclass(frozen=True)
@@ -384,10 +330,12 @@ class Report:
     rows."""
 
     columns: Row
-    reads: tuple[str, ...]  # usage kinds
+    reads: tuple[str, ...]  # usage kinds, loaded as rows
     rows: Callable[[Window, Usage], Iterable[Row]]
     per_period: bool = False  # windows are billing periods (tiers and first logins are per
     # period); else runs of WINDOW_DAYS days
+    sessions: bool = False  # reads the window's billable sessions measured where they are
+    # stored (usage[SESSIONS], a BillableSessions: per-user answers, never a row per session)
 
     def windows(self, contract: Contract, first: date, last: date) -> Iterator[Window]:
         with_cost = contract.partner is None
@@ -415,8 +363,9 @@ REPORT_DEFINITIONS: dict[str, Report] = {
     ),
     "concurrent_usage": Report(
         ("date", "peak_concurrent_users", "minutes_at_peak", "sustained_peak"),
-        ("logins",),
-        lambda w, u: concurrent_usage_rows(w.first, w.last, u["logins"]),
+        (),
+        lambda w, u: concurrent_usage_rows(w.first, w.last, u[SESSIONS]),
+        sessions=True,
     ),
     "resources_usage": Report(
         ("date", "resource", "quantity"),
@@ -442,8 +391,9 @@ REPORT_DEFINITIONS: dict[str, Report] = {
     ),
     "user_hours": Report(
         ("date", "user_id", "email", "logged_in"),
-        ("logins",),
-        lambda w, u: user_hours_rows(w.first, w.last, u["logins"]),
+        (),
+        lambda w, u: user_hours_rows(w.first, w.last, u[SESSIONS]),
+        sessions=True,
     ),
 }
 REPORTS = tuple(REPORT_DEFINITIONS)

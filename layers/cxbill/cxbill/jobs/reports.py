@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 
 from ..domain.contract import Contract
 from ..domain.ports import Documents, Orgs, UsageSource
-from ..domain.reports import REPORT_DEFINITIONS, REPORTS, Row, header, write_csv
+from ..domain.reports import REPORT_DEFINITIONS, REPORTS, SESSIONS, Row, Usage, header, write_csv
 from .invoices import NotFound
 
 
@@ -41,12 +42,19 @@ class ReportDesk:
         return self.documents.signed_url(key, now or datetime.now(UTC)).as_json()
 
     def _rows(self, contract: Contract, report: str, first: date, last: date) -> Iterator[Row]:
-        """The report's rows, one window of usage loaded at a time (SPEC 11: memory bounded by a
-        window's usage, not by the range)."""
+        """The report's rows, one window of usage at a time (SPEC 11: memory bounded by a
+        window's usage, not by the range): the kinds it reads loaded as rows, and its billable
+        sessions, when it reads them, measured where they are stored (issue 8 item 4), open for
+        as long as its rows are read."""
         definition = REPORT_DEFINITIONS[report]
+        org_id = contract.org_id
         for window in definition.windows(contract, first, last):
-            usage = {
-                kind: self.store.load(contract.org_id, kind, window.start_ms, window.end_ms)
-                for kind in definition.reads
-            }
-            yield from definition.rows(window, usage)
+            with ExitStack() as stack:
+                usage: Usage = {
+                    kind: self.store.load(org_id, kind, window.start_ms, window.end_ms)
+                    for kind in definition.reads
+                }
+                if definition.sessions:
+                    measured = self.store.sessions(org_id, window.start_ms, window.end_ms)
+                    usage = {**usage, SESSIONS: stack.enter_context(measured)}
+                yield from definition.rows(window, usage)
