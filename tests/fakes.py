@@ -178,7 +178,9 @@ class FakeUsage:
         return [r for r in latest.values() if r.span[0] < end_ms and r.span[1] >= start_ms]
 
     @contextmanager
-    def sessions(self, org_id: str, start_ms: int, end_ms: int) -> Iterator[SessionRows]:
+    def sessions(
+        self, org_id: str, start_ms: int, end_ms: int, emails: bool = False
+    ) -> Iterator[SessionRows]:
         yield SessionRows.of(self.load(org_id, "logins", start_ms, end_ms), start_ms, end_ms)
 
     def tally(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list[Tally]:

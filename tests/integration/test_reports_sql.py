@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_close_sql import D0, MIN, SLOW, USERS, batch_files
@@ -58,7 +59,7 @@ def test_sql_report_answers_are_the_python_reference(batches, days):
     try:
         files = batch_files("logins", batches, scratch)
         reference = SessionRows.of(columnar.latest("logins", files), start, end)
-        with period_sql.SqlSessions(files, start, end) as sql:
+        with period_sql.SqlSessions(files, start, end, emails=True) as sql:
             assert sql.daily_peaks() == reference.daily_peaks()
             assert list(sql.daily_user_covered_ms()) == list(reference.daily_user_covered_ms())
             if days[1] > days[0]:  # the rows of the reports, a range of whole days
@@ -90,7 +91,7 @@ def test_overlapping_sessions_of_one_user_across_midnight_and_their_latest_email
             (0, "u3", "u3", 30 * MIN),
             (1, "u1", "new@x", 60 * MIN),
         ]
-        with period_sql.SqlSessions(files, D0, end) as sql:
+        with period_sql.SqlSessions(files, D0, end, emails=True) as sql:
             assert list(sql.daily_user_covered_ms()) == list(reference.daily_user_covered_ms())
             assert list(sql.daily_user_covered_ms()) == expected
             # day 0: level 2 from 00:20 to 00:30 (u2, u3), day 1: level 1 for an hour (u1)
@@ -109,7 +110,7 @@ def test_user_hours_rows_stream_from_duckdb_in_chunks(monkeypatch):
     try:
         files = batch_files("logins", [rows], scratch)
         reference = SessionRows.of(rows, D0, D0 + 3 * DAY_MS)
-        with period_sql.SqlSessions(files, D0, D0 + 3 * DAY_MS) as sql:
+        with period_sql.SqlSessions(files, D0, D0 + 3 * DAY_MS, emails=True) as sql:
             answers = sql.daily_user_covered_ms()
             assert inspect.isgenerator(answers)  # read as it comes, never a full list
             got = list(answers)
@@ -120,10 +121,20 @@ def test_user_hours_rows_stream_from_duckdb_in_chunks(monkeypatch):
 
 
 def test_no_sessions():
-    with period_sql.SqlSessions([], D0, D0 + 2 * DAY_MS) as sql:
+    with period_sql.SqlSessions([], D0, D0 + 2 * DAY_MS, emails=True) as sql:
         assert sql.daily_peaks() == [(0, 0), (0, 0)]
         assert list(sql.daily_user_covered_ms()) == []
         assert list(concurrent_usage_rows(FIRST, FIRST + timedelta(days=1), sql)) == [
             ("2026-03-01", "0", "0.00", "0"),
             ("2026-03-02", "0", "0.00", "0"),
         ]
+
+
+def test_a_close_reads_no_emails_and_cannot_be_asked_for_them():
+    """Who each user is costs a sort of the sessions: only the reports ask for it (emails=True)."""
+    with period_sql.SqlSessions([], D0, D0 + DAY_MS) as sql:
+        described = sql.con.execute("SELECT column_name FROM (DESCRIBE billable)").fetchall()
+        columns = [c for (c,) in described]
+        assert columns == ["user_id", "login_ms", "logout_ms"]
+        with pytest.raises(ValueError, match="emails=True"):
+            list(sql.daily_user_covered_ms())

@@ -80,36 +80,47 @@ class SqlSessions(BillableSessions):
     """The billable sessions overlapping [start_ms, end_ms) of the latest logins over `files`,
     in a temporary table of a DuckDB connection of their own (close() drops them)."""
 
-    def __init__(self, files: Sequence[columnar.BatchFile], start_ms: int, end_ms: int):
+    def __init__(
+        self,
+        files: Sequence[columnar.BatchFile],
+        start_ms: int,
+        end_ms: int,
+        emails: bool = False,
+    ):
         self.start_ms, self.end_ms = ps, pe = int(start_ms), int(end_ms)
         self.con: duckdb.DuckDBPyConnection = columnar.connect()
         self._islands = self._masks = self._stepped = False
-        columns = ("session_id", "user_id", "email", "client", "login_ms", "logout_ms")
+        self._emails = emails
+        who = ("session_id", "email") if emails else ()
+        columns = ("user_id", "client", "login_ms", "logout_ms", *who)
         latest = columnar.latest_sql("logins", files, columns)
-        clients = ", ".join(columnar._sql_string(c) for c in sorted(BILLABLE_CLIENTS))
         source = latest or (
-            "SELECT NULL::VARCHAR AS session_id, NULL::VARCHAR AS user_id,"
-            " NULL::VARCHAR AS email, NULL::VARCHAR AS client,"
-            " NULL::BIGINT AS login_ms, NULL::BIGINT AS logout_ms WHERE false"
+            "SELECT "
+            + ", ".join(
+                f"NULL::{'BIGINT' if c.endswith('_ms') else 'VARCHAR'} AS {c}" for c in columns
+            )
+            + " WHERE false"
         )
+        clients = ", ".join(columnar._sql_string(c) for c in sorted(BILLABLE_CLIENTS))
         # R-named-1: billable, overlapping P (a zero-length session when its instant is in P)
         self.con.execute(
             "CREATE TEMP TABLE billable AS SELECT user_id, login_ms::BIGINT AS login_ms,"
-            " logout_ms::BIGINT AS logout_ms, session_id, email"
+            f" logout_ms::BIGINT AS logout_ms{''.join(', ' + c for c in who)}"
             f" FROM ({source}) WHERE client IN ({clients}) AND CASE WHEN login_ms = logout_ms"
             f" THEN login_ms >= {ps} AND login_ms < {pe}"
             f" ELSE login_ms < {pe} AND logout_ms > {ps} END"
         )
-        # Each user's email as the reports show it (domain/sessions.py Emails): one row per
-        # user, then the sessions keep only what the questions read.
-        self.con.execute(
-            "CREATE TEMP TABLE emails AS SELECT user_id,"
-            " coalesce(nullif(email, ''), user_id) AS email FROM billable"
-            " QUALIFY row_number() OVER (PARTITION BY user_id"
-            " ORDER BY login_ms DESC, session_id DESC, email DESC) = 1"
-        )
-        self.con.execute("ALTER TABLE billable DROP COLUMN session_id")
-        self.con.execute("ALTER TABLE billable DROP COLUMN email")
+        if emails:
+            # Each user's email as the reports show it (domain/sessions.py Emails): one row per
+            # user, then the sessions keep only what the questions read.
+            self.con.execute(
+                "CREATE TEMP TABLE emails AS SELECT user_id,"
+                " coalesce(nullif(email, ''), user_id) AS email FROM billable"
+                " QUALIFY row_number() OVER (PARTITION BY user_id"
+                " ORDER BY login_ms DESC, session_id DESC, email DESC) = 1"
+            )
+            self.con.execute("ALTER TABLE billable DROP COLUMN session_id")
+            self.con.execute("ALTER TABLE billable DROP COLUMN email")
 
     def close(self) -> None:
         self.con.close()
@@ -361,6 +372,8 @@ class SqlSessions(BillableSessions):
         """Each island split at the midnights it crosses, summed per (day, user), in order,
         fetched FETCH_ROWS at a time: read it to its end before asking another question (the
         connection holds one result at a time)."""
+        if not self._emails:
+            raise ValueError("these sessions were read without emails (emails=True)")
         self._whole_days()
         self._union()
         ps, day = self.start_ms, DAY_MS

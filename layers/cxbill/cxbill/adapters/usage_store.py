@@ -134,11 +134,13 @@ class S3UsageStore:
             return columnar.latest(kind, files) if files else []
 
     @contextmanager
-    def sessions(self, org_id: str, start_ms: int, end_ms: int) -> Iterator[SqlSessions]:
+    def sessions(
+        self, org_id: str, start_ms: int, end_ms: int, emails: bool = False
+    ) -> Iterator[SqlSessions]:
         """The period's billable sessions in a DuckDB temporary table (period_sql.SqlSessions),
         read from the batches load would read; the files leave /tmp once read."""
         with self._period_files(org_id, "logins", start_ms, end_ms) as files:
-            sessions = SqlSessions(files, start_ms, end_ms)
+            sessions = SqlSessions(files, start_ms, end_ms, emails)
         with sessions:
             yield sessions
 

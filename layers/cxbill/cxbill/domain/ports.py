@@ -160,10 +160,11 @@ class UsageSource(Protocol):
         """The latest version of every row of `kind` whose upload touched [start_ms, end_ms)."""
 
     def sessions(
-        self, org_id: str, start_ms: int, end_ms: int
+        self, org_id: str, start_ms: int, end_ms: int, emails: bool = False
     ) -> AbstractContextManager[BillableSessions]:
         """The billable sessions (latest versions) overlapping [start_ms, end_ms), answering the
-        license models' questions where they are stored (issue 8: no row per session)."""
+        license models' questions where they are stored (issue 8: no row per session). With
+        `emails`, also who each user is (only reports ask: a close never pays for it)."""
 
     def tally(self, org_id: str, kind: str, start_ms: int, end_ms: int) -> list[Tally]:
         """The kind's TallySpec groups of the latest versions in [start_ms, end_ms)."""

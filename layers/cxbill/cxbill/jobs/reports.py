@@ -55,6 +55,8 @@ class ReportDesk:
                     for kind in definition.reads
                 }
                 if definition.sessions:
-                    measured = self.store.sessions(org_id, window.start_ms, window.end_ms)
+                    measured = self.store.sessions(
+                        org_id, window.start_ms, window.end_ms, emails=True
+                    )
                     usage = {**usage, SESSIONS: stack.enter_context(measured)}
                 yield from definition.rows(window, usage)
