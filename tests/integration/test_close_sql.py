@@ -48,15 +48,18 @@ starts = st.tuples(st.integers(-120, 3 * 1440 + 60), st.sampled_from([0, 0, 0, 1
 lengths = st.sampled_from([0, 0, 1, 29, 30, 30, 31, 45, 60, 90, 600, 1500, 3000])
 
 
+ONE_EMAIL = st.just("x@y")
+
+
 @st.composite
-def session(draw) -> Session:
+def session(draw, emails=ONE_EMAIL) -> Session:
     (minute, ms), length = draw(starts), draw(lengths)
     login = D0 + minute * MIN + ms
     logout = login + length * MIN + draw(st.sampled_from([0, 0, 0, 1, -1])) * (length > 0)
     return Session(
         draw(st.sampled_from([f"s{n}" for n in range(12)])),
         draw(st.sampled_from(USERS)),
-        "x@y",
+        draw(emails),
         draw(st.sampled_from(["web", "web", "desktop", "mobile", "api", "teams"])),
         login,
         logout,

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_close_sql import D0, MIN, SLOW, USERS, batch_files
+from test_close_sql import D0, MIN, SLOW, batch_files, session
 
 from cxbill.adapters import columnar, period_sql
 from cxbill.domain.instants import DAY_MS
@@ -28,26 +28,10 @@ from cxbill.domain.usage import Session
 
 FIRST = date(2026, 3, 1)  # D0's day
 
-starts = st.tuples(st.integers(-120, 3 * 1440 + 60), st.sampled_from([0, 0, 0, 1, 59_999]))
-lengths = st.sampled_from([0, 0, 1, 29, 30, 30, 31, 45, 60, 90, 600, 1500, 3000])
+# test_close_sql's sessions, with blank, repeated and formula-like emails
+emails = st.sampled_from(["", "a@x", "b@x", "=c@x"])
 
-
-@st.composite
-def session(draw) -> Session:
-    (minute, ms), length = draw(starts), draw(lengths)
-    login = D0 + minute * MIN + ms
-    logout = login + length * MIN + draw(st.sampled_from([0, 0, 0, 1, -1])) * (length > 0)
-    return Session(
-        draw(st.sampled_from([f"s{n}" for n in range(12)])),
-        draw(st.sampled_from(USERS)),
-        draw(st.sampled_from(["", "a@x", "b@x", "=c@x"])),
-        draw(st.sampled_from(["web", "web", "desktop", "mobile", "api", "teams"])),
-        login,
-        logout,
-    )
-
-
-session_batches = st.lists(st.lists(session(), max_size=14), min_size=1, max_size=3)
+session_batches = st.lists(st.lists(session(emails), max_size=14), min_size=1, max_size=3)
 day_ranges = st.sampled_from([(0, 1), (0, 2), (1, 3), (0, 3), (2, 2)])
 
 
