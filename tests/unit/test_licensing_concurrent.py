@@ -7,6 +7,7 @@ from decimal import Decimal
 from cxbill.domain.instants import parse_instant
 from cxbill.domain.licensing import LicenseTerms
 from cxbill.domain.licensing.concurrent import CONCURRENT
+from cxbill.domain.sessions import SessionRows
 from cxbill.domain.usage import Session
 
 DAY = 86_400_000
@@ -24,14 +25,16 @@ def test_r_conc_4_worked_example():
     billable += [session(f"c{i}", "09:00", "09:20") for i in range(3)]
     billable += [session(f"c{i}", "10:00", "11:00") for i in range(2)]
     tiers = {**{f"a{i}": "CX1" for i in range(10)}, **{f"c{i}": "CX3" for i in range(3)}}
-    measured = CONCURRENT.measure(billable, tiers, START, START + DAY)
+    measured = CONCURRENT.measure(SessionRows(billable, START, START + DAY), tiers)
     assert measured.actual == {"CX1": 10, "CX2": 0, "CX3": 2}
     assert measured.daily == (Decimal(12),)
 
 
 def test_r_conc_2_a_peak_held_exactly_30_minutes_counts():
     billable = [session("a", "09:00", "09:30"), session("b", "09:00", "09:29")]
-    measured = CONCURRENT.measure(billable, {"a": "CX2", "b": "CX2"}, START, START + DAY)
+    measured = CONCURRENT.measure(
+        SessionRows(billable, START, START + DAY), {"a": "CX2", "b": "CX2"}
+    )
     assert measured.actual == {"CX1": 0, "CX2": 1, "CX3": 0}
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from cxbill.domain.instants import parse_instant
 from cxbill.domain.licensing import LicenseTerms
 from cxbill.domain.licensing.hourly import HOURLY
+from cxbill.domain.sessions import SessionRows
 from cxbill.domain.usage import Session
 
 DAY = 86_400_000
@@ -24,7 +25,9 @@ def test_r_hourly_1_union_per_user_summed_per_tier_in_hours():
         session("a", "2026-02-02T10:00:00Z", "2026-02-02T12:00:00Z"),  # overlap counted once
         session("b", "2026-02-02T23:00:00Z", "2026-02-03T00:45:00Z"),  # across midnight
     ]
-    measured = HOURLY.measure(billable, {"a": "CX1", "b": "CX3"}, START, START + 2 * DAY)
+    measured = HOURLY.measure(
+        SessionRows(billable, START, START + 2 * DAY), {"a": "CX1", "b": "CX3"}
+    )
     assert measured.actual == {
         "CX1": Decimal("3.00"),
         "CX2": Decimal("0.00"),

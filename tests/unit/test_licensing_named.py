@@ -7,6 +7,7 @@ from decimal import Decimal
 from cxbill.domain.instants import parse_instant
 from cxbill.domain.licensing import LicenseTerms
 from cxbill.domain.licensing.named import NAMED
+from cxbill.domain.sessions import SessionRows
 from cxbill.domain.usage import Session
 
 DAY = 86_400_000
@@ -22,18 +23,18 @@ def session(user: str, login_h: float, logout_h: float) -> Session:
 
 def test_r_named_2_one_unit_per_billable_user_at_their_period_tier():
     billable = [session("a", 1, 2), session("a", 30, 31), session("b", 50, 51)]
-    measured = NAMED.measure(billable, {"a": "CX1", "b": "CX3"}, START, END)
+    measured = NAMED.measure(SessionRows(billable, START, END), {"a": "CX1", "b": "CX3"})
     assert measured.actual == {"CX1": 1, "CX2": 0, "CX3": 1}
     assert measured.daily == (Decimal(1), Decimal(1), Decimal(1))
 
 
 def test_r_named_1_a_session_across_midnight_counts_on_both_days():
-    measured = NAMED.measure([session("a", 23, 25)], {"a": "CX2"}, START, END)
+    measured = NAMED.measure(SessionRows([session("a", 23, 25)], START, END), {"a": "CX2"})
     assert measured.daily == (Decimal(1), Decimal(1), Decimal(0))
 
 
 def test_r_named_1_a_zero_length_session_counts_on_its_day():
-    measured = NAMED.measure([session("a", 30, 30)], {"a": "CX1"}, START, END)
+    measured = NAMED.measure(SessionRows([session("a", 30, 30)], START, END), {"a": "CX1"})
     assert measured.daily == (Decimal(0), Decimal(1), Decimal(0))
 
 

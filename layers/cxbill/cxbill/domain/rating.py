@@ -75,7 +75,7 @@ def rate_licenses(
             for product in products:
                 usage.add_ons[product] += 1
     model = license_model(contract)
-    measured = model.measure(billable, tiers, p_start, p_end)
+    measured = model.measure(billable, tiers)
     usage.actual = measured.actual
     usage.chart = Chart(model.chart_title, _day_points(p_start, p_end, measured.daily))
     return usage

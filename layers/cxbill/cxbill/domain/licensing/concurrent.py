@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,6 @@ from .model import (
     LicenseTerms,
     Measured,
     TermProblem,
-    measured_sessions,
     missing_prepay,
     missing_prices,
 )
@@ -19,7 +18,6 @@ from .tiers import TIER_RANK, TIERS
 
 if TYPE_CHECKING:
     from ..sessions import BillableSessions
-    from ..usage import Session
 
 
 class Concurrent(LicenseModel):
@@ -30,15 +28,8 @@ class Concurrent(LicenseModel):
     def term_problems(self, terms: LicenseTerms) -> list[TermProblem]:
         return missing_prices(terms, "overage") + missing_prepay(terms)
 
-    def measure(
-        self,
-        billable: BillableSessions | Sequence[Session],
-        tiers: Mapping[str, str],
-        start_ms: int,
-        end_ms: int,
-    ) -> Measured:
+    def measure(self, sessions: BillableSessions, tiers: Mapping[str, str]) -> Measured:
         """R-conc-3: A(T) = peak(S>=T) - peak(S>T), so the tiers add up to the org's peak."""
-        sessions = measured_sessions(billable, start_ms, end_ms)
         levels = {user: TIER_RANK[tier] for user, tier in tiers.items()}
         highest_first = list(reversed(TIERS))
         peaks = sessions.sustained_peaks(levels, [TIER_RANK[t] for t in highest_first])

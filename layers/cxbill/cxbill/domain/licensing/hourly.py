@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..coverage import hours
@@ -11,14 +11,12 @@ from .model import (
     LicenseTerms,
     Measured,
     TermProblem,
-    measured_sessions,
     missing_prices,
 )
 from .tiers import TIERS
 
 if TYPE_CHECKING:
     from ..sessions import BillableSessions
-    from ..usage import Session
 
 
 class Hourly(LicenseModel):
@@ -34,16 +32,9 @@ class Hourly(LicenseModel):
             problems.append(TermProblem("commitments", terms.commitments_json, message))
         return problems + missing_prices(terms, "hourly")
 
-    def measure(
-        self,
-        billable: BillableSessions | Sequence[Session],
-        tiers: Mapping[str, str],
-        start_ms: int,
-        end_ms: int,
-    ) -> Measured:
+    def measure(self, sessions: BillableSessions, tiers: Mapping[str, str]) -> Measured:
         """R-hourly-1: per user the union of sessions clipped to P, summed per tier, in hours
         (rounded once per tier, not per user)."""
-        sessions = measured_sessions(billable, start_ms, end_ms)
         per_tier = dict.fromkeys(TIERS, 0)
         for user, ms in sessions.covered_ms().items():
             per_tier[tiers[user]] += ms

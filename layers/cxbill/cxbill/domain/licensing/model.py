@@ -4,7 +4,7 @@ the actual quantity A(T) of a period, and how its lines are named."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -13,7 +13,6 @@ from .tiers import TIERS
 
 if TYPE_CHECKING:  # usage imports contract, which imports this package: types only
     from ..sessions import BillableSessions
-    from ..usage import Session
 
 
 @dataclass(frozen=True)
@@ -56,16 +55,9 @@ class LicenseModel(ABC):
         """What the contract lacks or has too much of for this model."""
 
     @abstractmethod
-    def measure(
-        self,
-        billable: BillableSessions | Sequence[Session],
-        tiers: Mapping[str, str],
-        start_ms: int,
-        end_ms: int,
-    ) -> Measured:
-        """A(T) of [start_ms, end_ms) from the billable sessions overlapping it (rows, or
-        BillableSessions measured where they are stored), each user billed at their period tier
-        (`tiers`)."""
+    def measure(self, sessions: BillableSessions, tiers: Mapping[str, str]) -> Measured:
+        """A(T) of the sessions' range from the billable sessions overlapping it (answered in
+        Python or where they are stored), each user billed at their period tier (`tiers`)."""
 
     @abstractmethod
     def line_name(self, tier: str) -> str:
@@ -80,17 +72,6 @@ class LicenseModel(ABC):
 
     def prepay_product(self, tier: str) -> str:
         return f"{tier}_PREPAY"
-
-
-def measured_sessions(
-    billable: BillableSessions | Sequence[Session], start_ms: int, end_ms: int
-) -> BillableSessions:
-    """The sessions as a model asks about them: rows are answered in Python (SessionRows)."""
-    from ..sessions import BillableSessions, SessionRows  # noqa: PLC0415 (import cycle)
-
-    if isinstance(billable, BillableSessions):
-        return billable
-    return SessionRows(billable, start_ms, end_ms)
 
 
 # -- term checks shared by the models --------------------------------------------------------------

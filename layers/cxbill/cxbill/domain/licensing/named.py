@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,6 @@ from .model import (
     LicenseTerms,
     Measured,
     TermProblem,
-    measured_sessions,
     missing_prepay,
     missing_prices,
 )
@@ -19,7 +18,6 @@ from .tiers import TIERS
 
 if TYPE_CHECKING:
     from ..sessions import BillableSessions
-    from ..usage import Session
 
 
 class Named(LicenseModel):
@@ -30,29 +28,15 @@ class Named(LicenseModel):
     def term_problems(self, terms: LicenseTerms) -> list[TermProblem]:
         return missing_prices(terms, "overage") + missing_prepay(terms)
 
-    def measure(
-        self,
-        billable: BillableSessions | Sequence[Session],
-        tiers: Mapping[str, str],
-        start_ms: int,
-        end_ms: int,
-    ) -> Measured:
+    def measure(self, sessions: BillableSessions, tiers: Mapping[str, str]) -> Measured:
         """R-named-1/2: one unit per billable user at their period tier, unprorated."""
         actual = dict.fromkeys(TIERS, Decimal(0))
         for tier in tiers.values():
             actual[tier] += 1
-        return Measured(actual, daily_users(billable, start_ms, end_ms))
+        return Measured(actual, tuple(map(Decimal, sessions.daily_users())))
 
     def line_name(self, tier: str) -> str:
         return f"Cloud CX {tier[-1]} User"
-
-
-def daily_users(
-    billable: BillableSessions | Sequence[Session], start_ms: int, end_ms: int
-) -> tuple[Decimal, ...]:
-    """Distinct users with a billable session touching each UTC day (a zero-length session
-    counts on the day of its instant)."""
-    return tuple(map(Decimal, measured_sessions(billable, start_ms, end_ms).daily_users()))
 
 
 NAMED = Named()
